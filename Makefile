@@ -1,0 +1,68 @@
+# Every target that runs code depends on `install`, so a fresh clone needs nothing but `make demo`
+# or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE_DIR ?= .tmp/sample
+SAMPLE_DB ?= .tmp/sample.duckdb
+# The generator's default end date: the sample's "today".
+SAMPLE_AS_OF ?= 2026-09-30
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: install demo test lint fix pytest sample-build dev docs lock clean
+
+install: $(VENV)/.installed profiles.yml
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+profiles.yml: profiles.example.yml
+	@test -f $@ || cp $< $@
+
+demo: install
+	$(BIN)/milestones demo
+
+# The whole gate: style, Python tests (unit and integration, DuckDB and PostgreSQL), then the dbt
+# build with its data and unit tests on generated sample data.
+test: install lint pytest sample-build
+
+lint: install
+	$(BIN)/ruff check orchestration tests/python
+	$(BIN)/ruff format --check orchestration tests/python
+	$(BIN)/dbt parse --quiet
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+fix: install
+	$(BIN)/ruff check --fix orchestration tests/python
+	$(BIN)/ruff format orchestration tests/python
+	$(BIN)/sqlfluff fix models
+
+pytest: install
+	$(BIN)/pytest
+
+sample-build: install
+	rm -rf $(SAMPLE_DIR) $(SAMPLE_DB)
+	$(BIN)/milestones generate --accounts 300 --days 240 --seed 7 --dirty-rate 0.02 --out $(SAMPLE_DIR)
+	MILESTONES_DUCKDB_PATH=$(SAMPLE_DB) $(BIN)/milestones load $(SAMPLE_DIR)
+	MILESTONES_DUCKDB_PATH=$(SAMPLE_DB) $(BIN)/milestones build --as-of $(SAMPLE_AS_OF)
+
+dev: install
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+docs: install
+	$(BIN)/dbt docs generate
+	@echo "dbt docs in target/; serve them with: $(BIN)/dbt docs serve --host 127.0.0.1"
+
+# Refresh requirements.lock after changing a pin in pyproject.toml.
+lock:
+	rm -rf .tmp/lockvenv && $(PYTHON) -m venv .tmp/lockvenv
+	.tmp/lockvenv/bin/pip install --quiet -e '.[dev]'
+	(head -2 requirements.lock; .tmp/lockvenv/bin/pip freeze --exclude-editable) > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf target logs .tmp warehouse reports

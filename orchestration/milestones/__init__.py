@@ -1,0 +1,1 @@
+"""Milestone warehouse: the orchestration layer around the dbt project (CLI, loader, generator)."""
