@@ -1,0 +1,197 @@
+-- Every landed event row with the first contract rule it breaks (null when it breaks none).
+-- The rules and their order are the spec's (section 5); each step below adds one rule.
+
+with
+
+events as (
+    select * from {{ ref('stg_landing__events') }}
+),
+
+tracking_plan_events as (
+    select * from {{ ref('tracking_plan_events') }}
+),
+
+tracking_plan_properties as (
+    select * from {{ ref('tracking_plan_properties') }}
+),
+
+accounts as (
+    select * from {{ ref('int_accounts__current') }}
+),
+
+-- rules 1 and 2: the row could not be read, or a field every event needs is empty
+readable_events as (
+    select
+        events.*,
+        case
+            when events.load_error is not null then 'malformed_record'
+            when
+                events.event_id is null
+                or events.account_id is null
+                or events.event_name is null
+                or events.occurred_at_text is null
+                then 'missing_required_field'
+        end as early_reason
+    from events
+),
+
+-- rule 3: among readable rows, the first copy of an event id (by received_at, then load order) wins
+numbered_copies as (
+    select
+        raw_row_id,
+        row_number() over (
+            partition by event_id
+            order by coalesce(received_at, loaded_at), load_id, file_row_number
+        ) as copy_number
+    from readable_events
+    where early_reason is null
+),
+
+-- rules 7 to 9 look at each planned property of the event
+planned_property_values as (
+    select
+        readable_events.raw_row_id,
+        tracking_plan_properties.property,
+        tracking_plan_properties.type as planned_type,
+        tracking_plan_properties.required as is_required,
+        tracking_plan_properties.allowed_values,
+        {{ json_kind_at('readable_events.properties', 'tracking_plan_properties.property') }} as value_kind,
+        {{ json_text_at('readable_events.properties', 'tracking_plan_properties.property') }} as value_text
+    from readable_events
+    inner join tracking_plan_properties
+        on readable_events.event_name = tracking_plan_properties.event_name
+    where
+        readable_events.early_reason is null
+        and {{ json_kind('readable_events.properties') }} = 'object'
+),
+
+property_violations as (
+    select
+        raw_row_id,
+        property,
+        value_text,
+        case
+            when value_kind in ('missing', 'null') and is_required then 7
+            when value_kind in ('missing', 'null') then null
+            when planned_type = 'string' and value_kind != 'string' then 8
+            when planned_type = 'integer' and value_kind != 'integer' then 8
+            when planned_type = 'number' and value_kind not in ('integer', 'number') then 8
+            when planned_type = 'boolean' and value_kind != 'boolean' then 8
+            when
+                planned_type = 'timestamp'
+                and (value_kind != 'string' or {{ parse_utc_timestamp('value_text') }} is null)
+                then 8
+            when
+                allowed_values is not null
+                and {{ dbt.position("'|' || value_text || '|'", "'|' || allowed_values || '|'") }} = 0
+                then 9
+        end as rule_number
+    from planned_property_values
+),
+
+-- an event breaking several property rules is quarantined for the first rule, then property name
+first_property_violations as (
+    select
+        raw_row_id,
+        property,
+        value_text,
+        rule_number
+    from (
+        select
+            property_violations.*,
+            row_number() over (partition by raw_row_id order by rule_number, property) as violation_order
+        from property_violations
+        where rule_number is not null
+    ) as ordered_violations
+    where violation_order = 1
+),
+
+checked as (
+    select
+        readable_events.*,
+        first_property_violations.property as violation_property,
+        case
+            when readable_events.early_reason is not null then readable_events.early_reason
+            when numbered_copies.copy_number > 1 then 'duplicate_event_id'
+            when
+                readable_events.occurred_at is null
+                or readable_events.occurred_at > {{ dbt.dateadd('day', 1, "coalesce(readable_events.received_at, readable_events.loaded_at)") }}
+                or (readable_events.received_at_text is not null and readable_events.received_at is null)
+                then 'invalid_timestamp'
+            when {{ json_kind('readable_events.properties') }} is distinct from 'object' then 'malformed_properties'
+            when tracking_plan_events.event_name is null then 'unknown_event'
+            when first_property_violations.rule_number = 7 then 'missing_required_property'
+            when first_property_violations.rule_number = 8 then 'invalid_property_type'
+            when first_property_violations.rule_number = 9 then 'invalid_property_value'
+            when accounts.account_id is null then 'unknown_account'
+        end as violation_reason,
+        first_property_violations.value_text as violation_value
+    from readable_events
+    left join numbered_copies
+        on readable_events.raw_row_id = numbered_copies.raw_row_id
+    left join tracking_plan_events
+        on readable_events.event_name = tracking_plan_events.event_name
+    left join first_property_violations
+        on readable_events.raw_row_id = first_property_violations.raw_row_id
+    left join accounts
+        on readable_events.account_id = accounts.account_id
+),
+
+final as (
+    select
+        raw_row_id,
+        event_id,
+        account_id,
+        user_id,
+        event_name,
+        occurred_at,
+        received_at,
+        properties,
+        occurred_at_text,
+        received_at_text,
+        properties_text,
+        load_id,
+        file_name,
+        file_checksum,
+        loaded_at,
+        file_row_number,
+        raw_record,
+        violation_reason,
+        case violation_reason
+            when 'malformed_record' then load_error
+            when 'missing_required_field' then 'empty: ' || {{ dbt.concat([
+                "case when event_id is null then 'event_id ' else '' end",
+                "case when account_id is null then 'account_id ' else '' end",
+                "case when event_name is null then 'event_name ' else '' end",
+                "case when occurred_at_text is null then 'occurred_at' else '' end",
+            ]) }}
+            when 'duplicate_event_id' then 'a copy of event_id ' || event_id || ' arrived earlier'
+            when 'invalid_timestamp' then
+                case
+                    when occurred_at is null then 'occurred_at is not a readable timestamp: ' || occurred_at_text
+                    when received_at_text is not null and received_at is null
+                        then 'received_at is not a readable timestamp: ' || received_at_text
+                    else 'occurred_at ' || occurred_at_text || ' is more than 1 day after received_at '
+                        || coalesce(received_at_text, 'load time')
+                end
+            when 'malformed_properties' then 'properties is not a JSON object: ' || properties_text
+            when 'unknown_event' then 'event_name not in the tracking plan: ' || event_name
+            when 'missing_required_property' then 'required property absent or null: ' || violation_property
+            when 'invalid_property_type' then
+                'property ' || violation_property || ' has the wrong type: ' || coalesce(violation_value, 'null')
+            when 'invalid_property_value' then
+                'property ' || violation_property || ' value not allowed: ' || violation_value
+            when 'unknown_account' then 'account_id not among the accounts: ' || account_id
+        end as violation_detail,
+        case
+            when violation_reason in (
+                'missing_required_property', 'invalid_property_type', 'invalid_property_value'
+            ) then violation_property
+        end as violation_property,
+        case
+            when violation_reason in ('invalid_property_type', 'invalid_property_value') then violation_value
+        end as violation_value
+    from checked
+)
+
+select * from final
