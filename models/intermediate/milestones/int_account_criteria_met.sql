@@ -1,0 +1,180 @@
+-- When each account met each criterion of its segment's milestones (spec section 4): at the event
+-- that brings the measure to the threshold, ties broken by event_id, counting only events that
+-- occurred on or before the as-of date. Driven by joins over the criteria seed: no SQL per criterion.
+
+with
+
+events as (
+    select * from {{ ref('fct_events') }}
+    where cast(occurred_at as date) <= {{ as_of_date() }}
+),
+
+accounts as (
+    select * from {{ ref('int_accounts__current') }}
+),
+
+criteria as (
+    select * from {{ ref('int_milestone_criteria') }}
+),
+
+account_events as (
+    select
+        events.account_id,
+        accounts.segment,
+        events.event_id,
+        events.event_name,
+        events.user_id,
+        events.occurred_at,
+        events.properties
+    from events
+    inner join accounts
+        on events.account_id = accounts.account_id
+),
+
+-- two equi-joins rather than one join on "name matches or criterion is '*'", which would not hash
+named_event_matches as (
+    select
+        account_events.*,
+        criteria.milestone_id,
+        criteria.criterion_id,
+        criteria.filter_property,
+        criteria.padded_filter_values,
+        criteria.measure,
+        criteria.distinct_property,
+        criteria.group_by_property,
+        criteria.threshold
+    from account_events
+    inner join criteria
+        on
+            account_events.segment = criteria.segment
+            and account_events.event_name = criteria.event_name
+),
+
+any_event_matches as (
+    select
+        account_events.*,
+        criteria.milestone_id,
+        criteria.criterion_id,
+        criteria.filter_property,
+        criteria.padded_filter_values,
+        criteria.measure,
+        criteria.distinct_property,
+        criteria.group_by_property,
+        criteria.threshold
+    from account_events
+    inner join criteria
+        on account_events.segment = criteria.segment
+    where criteria.event_name = '*'
+),
+
+matches as (
+    select * from named_event_matches
+    union all
+    select * from any_event_matches
+),
+
+-- what each matching event contributes: its group and, for distinct measures, its value
+measured as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        measure,
+        threshold,
+        event_id,
+        occurred_at,
+        case
+            when group_by_property is null then ''
+            else {{ json_text_at('properties', 'group_by_property') }}
+        end as group_value,
+        case
+            when measure != 'distinct' then null
+            when distinct_property = 'user_id' then user_id
+            else {{ json_text_at('properties', 'distinct_property') }}
+        end as distinct_value
+    from matches
+    where
+        filter_property is null
+        or {{ dbt.position(
+            "'|' || " ~ json_text_at('properties', 'filter_property') ~ " || '|'",
+            'padded_filter_values'
+        ) }} > 0
+),
+
+-- count measures: every event counts
+counted_events as (
+    select * from measured
+    where measure = 'count' and group_value is not null
+),
+
+-- distinct measures: only the first event of each value counts
+first_events_of_value as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        measure,
+        threshold,
+        event_id,
+        occurred_at,
+        group_value,
+        distinct_value
+    from (
+        select
+            measured.*,
+            row_number() over (
+                partition by account_id, milestone_id, criterion_id, group_value, distinct_value
+                order by occurred_at, event_id
+            ) as value_occurrence
+        from measured
+        where measure = 'distinct' and group_value is not null and distinct_value is not null
+    ) as numbered_values
+    where value_occurrence = 1
+),
+
+contributing_events as (
+    select * from counted_events
+    union all
+    select * from first_events_of_value
+),
+
+running_measures as (
+    select
+        contributing_events.*,
+        row_number() over (
+            partition by account_id, milestone_id, criterion_id, group_value
+            order by occurred_at, event_id
+        ) as measure_value
+    from contributing_events
+),
+
+-- the event that brought a group to the threshold; the criterion is met by its first group
+threshold_events as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        group_value,
+        event_id,
+        occurred_at,
+        row_number() over (
+            partition by account_id, milestone_id, criterion_id
+            order by occurred_at, event_id
+        ) as group_order
+    from running_measures
+    where measure_value = threshold
+),
+
+final as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        occurred_at as met_at,
+        event_id as met_by_event_id,
+        nullif(group_value, '') as met_in_group
+    from threshold_events
+    where group_order = 1
+)
+
+select * from final

@@ -1,0 +1,87 @@
+-- One row per stalled account: the milestone it is stuck on, how late it is and what to do about it.
+-- trigger_id stays the same for as long as the same stall lasts, so a CSM tool that syncs this queue
+-- daily raises one alert per stall, not one a day.
+
+with
+
+account_milestones as (
+    select * from {{ ref('fct_account_milestones') }}
+),
+
+definitions as (
+    select * from {{ ref('int_milestone_definitions') }}
+),
+
+accounts as (
+    select * from {{ ref('int_accounts__current') }}
+),
+
+stalls as (
+    select
+        account_milestones.account_id,
+        accounts.account_name,
+        accounts.owner,
+        accounts.crm_id,
+        account_milestones.segment,
+        coalesce(accounts.arr, 0) as arr,
+        account_milestones.milestone_id,
+        definitions.milestone_name,
+        account_milestones.sequence,
+        account_milestones.clock_started_at,
+        account_milestones.days_waiting,
+        account_milestones.target_days,
+        account_milestones.stall_threshold_days,
+        account_milestones.stall_threshold_source,
+        account_milestones.days_overdue,
+        definitions.playbook
+    from account_milestones
+    inner join definitions
+        on
+            account_milestones.segment = definitions.segment
+            and account_milestones.milestone_id = definitions.milestone_id
+    inner join accounts
+        on account_milestones.account_id = accounts.account_id
+    where account_milestones.is_stalled
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat([
+            "account_id", "'|'", "milestone_id", "'|'", dbt.cast("cast(clock_started_at as date)", dbt.type_string())
+        ])) }} as trigger_id,
+        account_id,
+        account_name,
+        owner,
+        crm_id,
+        segment,
+        arr,
+        milestone_id,
+        milestone_name,
+        sequence,
+        days_waiting,
+        target_days,
+        stall_threshold_days,
+        stall_threshold_source,
+        days_overdue,
+        -- the first day on which the milestone counted as stalled
+        cast({{ dbt.dateadd('day', 'stall_threshold_days + 1', 'cast(clock_started_at as date)') }} as date)
+            as first_due_on,
+        playbook,
+        -- ARR on a log scale (a 10x larger account is one step more urgent), times lateness
+        cast(
+            round(
+                cast(
+                    (1 + ln(1 + arr))
+                    * (1 + cast(days_overdue as {{ type_double() }}) / greatest(stall_threshold_days, 1))
+                    as {{ dbt.type_numeric() }}
+                ),
+                2
+            ) as {{ type_double() }}
+        ) as priority_score
+    from stalls
+)
+
+select
+    final.*,
+    row_number() over (order by priority_score desc, days_overdue desc, account_id) as priority_rank
+from final
