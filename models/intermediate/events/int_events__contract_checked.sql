@@ -115,10 +115,11 @@ checked as (
             when numbered_copies.copy_number > 1 then 'duplicate_event_id'
             when
                 readable_events.occurred_at is null
-                or readable_events.occurred_at > {{ dbt.dateadd('day', 1, "coalesce(readable_events.received_at, readable_events.loaded_at)") }}
+                or readable_events.occurred_at
+                > {{ dbt.dateadd('day', 1, "coalesce(readable_events.received_at, readable_events.loaded_at)") }}
                 or (readable_events.received_at_text is not null and readable_events.received_at is null)
                 then 'invalid_timestamp'
-            when {{ json_kind('readable_events.properties') }} is distinct from 'object' then 'malformed_properties'
+            when {{ json_kind('readable_events.properties') }} != 'object' then 'malformed_properties'
             when tracking_plan_events.event_name is null then 'unknown_event'
             when first_property_violations.rule_number = 7 then 'missing_required_property'
             when first_property_violations.rule_number = 8 then 'invalid_property_type'
@@ -166,27 +167,30 @@ final as (
                 "case when occurred_at_text is null then 'occurred_at' else '' end",
             ]) }}
             when 'duplicate_event_id' then 'a copy of event_id ' || event_id || ' arrived earlier'
-            when 'invalid_timestamp' then
-                case
-                    when occurred_at is null then 'occurred_at is not a readable timestamp: ' || occurred_at_text
-                    when received_at_text is not null and received_at is null
-                        then 'received_at is not a readable timestamp: ' || received_at_text
-                    else 'occurred_at ' || occurred_at_text || ' is more than 1 day after received_at '
-                        || coalesce(received_at_text, 'load time')
-                end
+            when 'invalid_timestamp'
+                then
+                    case
+                        when occurred_at is null then 'occurred_at is not a readable timestamp: ' || occurred_at_text
+                        when received_at_text is not null and received_at is null
+                            then 'received_at is not a readable timestamp: ' || received_at_text
+                        else 'occurred_at ' || occurred_at_text || ' is more than 1 day after received_at '
+                            || coalesce(received_at_text, 'load time')
+                    end
             when 'malformed_properties' then 'properties is not a JSON object: ' || properties_text
             when 'unknown_event' then 'event_name not in the tracking plan: ' || event_name
             when 'missing_required_property' then 'required property absent or null: ' || violation_property
-            when 'invalid_property_type' then
-                'property ' || violation_property || ' has the wrong type: ' || coalesce(violation_value, 'null')
-            when 'invalid_property_value' then
-                'property ' || violation_property || ' value not allowed: ' || violation_value
+            when 'invalid_property_type'
+                then
+                    'property ' || violation_property || ' has the wrong type: ' || coalesce(violation_value, 'null')
+            when 'invalid_property_value'
+                then
+                    'property ' || violation_property || ' value not allowed: ' || violation_value
             when 'unknown_account' then 'account_id not among the accounts: ' || account_id
         end as violation_detail,
         case
             when violation_reason in (
-                'missing_required_property', 'invalid_property_type', 'invalid_property_value'
-            ) then violation_property
+                    'missing_required_property', 'invalid_property_type', 'invalid_property_value'
+                ) then violation_property
         end as violation_property,
         case
             when violation_reason in ('invalid_property_type', 'invalid_property_value') then violation_value

@@ -181,9 +181,9 @@ combined as (
             when prerequisite_completions.completed_prerequisite_count < prerequisite_completions.prerequisite_count
                 then null
             else greatest(
-                criteria_completions.criteria_met_at,
-                prerequisite_completions.latest_prerequisite_completed_at
-            )
+                    criteria_completions.criteria_met_at,
+                    prerequisite_completions.latest_prerequisite_completed_at
+                )
         end as product_completed_at,
         completions.completed_at
     from account_milestones

@@ -51,14 +51,16 @@ final as (
     select
         timed.*,
         case
-            when completed_at is not null then cast({{ days_between('signed_up_at', 'completed_at') }} as {{ dbt.type_int() }})
+            when completed_at is not null
+                then cast({{ days_between('signed_up_at', 'completed_at') }} as {{ dbt.type_int() }})
         end as days_from_signup,
         case
             when completed_at is not null and clock_started_at is not null
                 then cast({{ days_between('clock_started_at', 'completed_at') }} as {{ dbt.type_int() }})
         end as days_from_previous,
         case
-            when status = 'active' then cast({{ days_between('clock_started_at', as_of_date()) }} as {{ dbt.type_int() }})
+            when status = 'active'
+                then cast({{ days_between('clock_started_at', as_of_date()) }} as {{ dbt.type_int() }})
         end as days_waiting
     from timed
 )

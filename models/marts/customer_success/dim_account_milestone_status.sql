@@ -38,8 +38,8 @@ milestone_rollups as (
         max(completed_at) as last_milestone_completed_at,
         max(case when status = 'active' then sequence end) as current_sequence,
         {% for slot in range(1, slots + 1) %}
-        max(case when sequence = {{ slot }} then milestone_id end) as milestone_{{ '%02d' % slot }}_id,
-        max(case when sequence = {{ slot }} then completed_at end) as milestone_{{ '%02d' % slot }}_completed_at,
+            max(case when sequence = {{ slot }} then milestone_id end) as milestone_{{ '%02d' % slot }}_id,
+            max(case when sequence = {{ slot }} then completed_at end) as milestone_{{ '%02d' % slot }}_completed_at,
         {% endfor %}
         {{ dbt.bool_or('is_stalled') }} as is_stalled
     from named_milestones
@@ -74,9 +74,10 @@ final as (
         coalesce(current_milestones.days_overdue, 0) as days_overdue,
         milestone_rollups.last_milestone_completed_at,
         {% for slot in range(1, slots + 1) %}
-        milestone_rollups.milestone_{{ '%02d' % slot }}_id,
-        milestone_rollups.milestone_{{ '%02d' % slot }}_completed_at{{ ',' if not loop.last }}
+            milestone_rollups.milestone_{{ '%02d' % slot }}_id,
+            milestone_rollups.milestone_{{ '%02d' % slot }}_completed_at,
         {% endfor %}
+        {{ as_of_date() }} as as_of_date
     from accounts
     inner join milestone_rollups
         on accounts.account_id = milestone_rollups.account_id

@@ -83,5 +83,5 @@ final as (
 
 select
     final.*,
-    row_number() over (order by priority_score desc, days_overdue desc, account_id) as priority_rank
+    row_number() over (order by priority_score desc, days_overdue desc, account_id asc) as priority_rank
 from final
