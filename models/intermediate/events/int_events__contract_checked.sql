@@ -1,11 +1,73 @@
 -- Every landed event row with the first contract rule it breaks (null when it breaks none).
 -- The rules and their order are the spec's (section 5); each step below adds one rule.
+--
+-- Incremental by arrival: a build checks the rows of loads it has not seen, and every row of the
+-- accounts and event ids those rows touch (a late copy can make an earlier one a duplicate, a new
+-- accounts file can make an unknown account known). A changed tracking plan rechecks everything.
+
+-- depends_on: {{ ref('stg_landing__accounts') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='raw_row_id',
+    on_schema_change='fail',
+) }}
 
 with
 
-events as (
+landed_events as (
     select * from {{ ref('stg_landing__events') }}
 ),
+
+loads as (
+    select * from {{ source('landing', '_loads') }}
+),
+
+{% if is_incremental() %}
+
+landed_accounts as (
+    select * from {{ ref('stg_landing__accounts') }}
+),
+
+new_event_rows as (
+    select
+        account_id,
+        event_id
+    from landed_events
+    where load_id > {{ processed_load_watermark() }}
+),
+
+touched_accounts as (
+    select account_id from new_event_rows
+    union
+    select account_id from landed_accounts
+    where load_id > {{ processed_load_watermark() }}
+),
+
+touched_event_ids as (
+    select event_id from new_event_rows
+    union
+    select event_id from landed_events
+    where account_id in (select account_id from touched_accounts)
+),
+
+events as (
+    select * from landed_events
+    where
+        load_id > {{ processed_load_watermark() }}
+        or account_id in (select account_id from touched_accounts)
+        or event_id in (select event_id from touched_event_ids)
+        or {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+),
+
+{% else %}
+
+events as (
+    select * from landed_events
+),
+
+{% endif %}
 
 tracking_plan_events as (
     select * from {{ ref('tracking_plan_events') }}
@@ -194,7 +256,9 @@ final as (
         end as violation_property,
         case
             when violation_reason in ('invalid_property_type', 'invalid_property_value') then violation_value
-        end as violation_value
+        end as violation_value,
+        (select coalesce(max(load_id), 0) from loads) as processed_load_id,
+        {{ tracking_plan_fingerprint() }} as seed_fingerprint
     from checked
 )
 

@@ -1,16 +1,54 @@
 -- When each account met each criterion of its segment's milestones (spec section 4): at the event
--- that brings the measure to the threshold, ties broken by event_id, counting only events that
--- occurred on or before the as-of date. Driven by joins over the criteria seed: no SQL per criterion.
+-- that brings the measure to the threshold, ties broken by event_id. Driven by joins over the
+-- criteria seed: no SQL per criterion.
+--
+-- Independent of the as-of date: events are counted in time order, so the met-at of a criterion
+-- as of any date is this met-at when it falls on or before that date (int_account_milestone_completions
+-- applies the date). A new as-of date therefore recomputes nothing here.
+--
+-- Incremental by arrival: only accounts whose checked events changed since the last build are
+-- recomputed, completely. Each processed account also gets one marker row (criterion_id null) that
+-- carries the build's watermark, so that delete+insert by account removes an account's old rows even
+-- when none of its criteria is met any more.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='account_id',
+    on_schema_change='fail',
+) }}
 
 with
 
+{% if is_incremental() %}
+
+touched_accounts as (
+    {{ accounts_touched_since_last_build(ref('int_events__contract_checked'), ref('int_milestone_criteria')) }}
+),
+
 events as (
     select * from {{ ref('fct_events') }}
-    where cast(occurred_at as date) <= {{ as_of_date() }}
+    where account_id in (select account_id from touched_accounts)
 ),
+
+{% else %}
+
+events as (
+    select * from {{ ref('fct_events') }}
+),
+
+touched_accounts as (
+    select distinct account_id from events
+),
+
+{% endif %}
 
 accounts as (
     select * from {{ ref('int_accounts__current') }}
+),
+
+contract_loads as (
+    select max(processed_load_id) as processed_load_id from {{ ref('int_events__contract_checked') }}
 ),
 
 criteria as (
@@ -165,7 +203,7 @@ threshold_events as (
     where measure_value = threshold
 ),
 
-final as (
+met_criteria as (
     select
         account_id,
         milestone_id,
@@ -175,6 +213,29 @@ final as (
         nullif(group_value, '') as met_in_group
     from threshold_events
     where group_order = 1
+),
+
+processing_markers as (
+    select
+        account_id,
+        cast(null as {{ dbt.type_string() }}) as milestone_id,
+        cast(null as {{ dbt.type_string() }}) as criterion_id,
+        cast(null as {{ dbt.type_timestamp() }}) as met_at,
+        cast(null as {{ dbt.type_string() }}) as met_by_event_id,
+        cast(null as {{ dbt.type_string() }}) as met_in_group
+    from touched_accounts
+),
+
+final as (
+    select
+        criteria_rows.*,
+        (select processed_load_id from contract_loads) as processed_load_id,
+        {{ fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns()) }} as seed_fingerprint
+    from (
+        select * from met_criteria
+        union all
+        select * from processing_markers
+    ) as criteria_rows
 )
 
 select * from final

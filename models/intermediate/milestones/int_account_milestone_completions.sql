@@ -23,8 +23,10 @@ criteria as (
     select * from {{ ref('int_milestone_criteria') }}
 ),
 
+-- criteria met on or before the as-of date (the met-at itself does not depend on the date)
 criteria_met as (
     select * from {{ ref('int_account_criteria_met') }}
+    where criterion_id is not null and cast(met_at as date) <= {{ as_of_date() }}
 ),
 
 dependencies as (
