@@ -1,0 +1,34 @@
+-- One row per landed event row, readable or not: the contract model decides where each one goes.
+
+with
+
+source as (
+    select * from {{ source('landing', 'events') }}
+),
+
+renamed as (
+    select
+        -- a row key that survives re-sent event ids: load and row number are unique per landed row
+        cast(_load_id as bigint) * 10000000000 + cast(_row_number as bigint) as raw_row_id,
+        nullif(trim(event_id), '') as event_id,
+        nullif(trim(account_id), '') as account_id,
+        nullif(trim(user_id), '') as user_id,
+        nullif(trim(event_name), '') as event_name,
+        nullif(trim(occurred_at), '') as occurred_at_text,
+        {{ parse_utc_timestamp("nullif(trim(occurred_at), '')") }} as occurred_at,
+        nullif(trim(received_at), '') as received_at_text,
+        {{ parse_utc_timestamp("nullif(trim(received_at), '')") }} as received_at,
+        -- empty properties count as an empty object (spec section 5)
+        coalesce(nullif(trim(properties), ''), '{}') as properties_text,
+        {{ parse_json("coalesce(nullif(trim(properties), ''), '{}')") }} as properties,
+        cast(_load_id as bigint) as load_id,
+        _file_name as file_name,
+        _file_checksum as file_checksum,
+        cast(_loaded_at as timestamp) as loaded_at,
+        cast(_row_number as bigint) as file_row_number,
+        _raw_record as raw_record,
+        _load_error as load_error
+    from source
+)
+
+select * from renamed
