@@ -6,6 +6,10 @@ checked_events as (
     select * from {{ ref('int_events__contract_checked') }}
 ),
 
+tracking_plan_events as (
+    select * from {{ ref('tracking_plan_events') }}
+),
+
 rows_per_event as (
     select
         coalesce(event_name, '(empty)') as event_name,
@@ -28,6 +32,7 @@ final as (
     select
         violations.event_name,
         violations.reason,
+        tracking_plan_events.event_name is not null as is_planned_event,
         violations.violating_rows,
         rows_per_event.landed_rows,
         cast(violations.violating_rows as {{ type_double() }}) / rows_per_event.landed_rows as violation_rate,
@@ -36,6 +41,8 @@ final as (
     from violations
     inner join rows_per_event
         on violations.event_name = rows_per_event.event_name
+    left join tracking_plan_events
+        on violations.event_name = tracking_plan_events.event_name
 )
 
 select * from final
