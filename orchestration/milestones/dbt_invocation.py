@@ -1,16 +1,25 @@
-"""Runs dbt in-process against this project, with the environment the profile expects."""
+"""Runs dbt against this project, in a child process, with the environment the profile expects.
+
+A child process rather than dbt's in-process runner: dbt-duckdb keeps its database handle open for
+the life of the process, and the steps after a build (printing failing rows, the summary, the
+validations, publishing) must open the same file themselves.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from milestones import paths
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,11 @@ def profiles_dir() -> Path:
     return paths.PROJECT_DIR
 
 
+def target_dir() -> Path:
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return Path(configured) if configured else paths.PROJECT_DIR / "target"
+
+
 def prepare_environment() -> None:
     """Pin the DuckDB file and its spill folder to absolute paths: dbt resolves them from its cwd."""
     database = paths.duckdb_path()
@@ -62,34 +76,35 @@ def run_dbt(
     target: str | None = None,
     variables: dict[str, object] | None = None,
 ) -> DbtOutcome:
-    """Invoke dbt (e.g. ["build", "--full-refresh"]) and collect what failed."""
-    from dbt.cli.main import dbtRunner
-
+    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's output."""
     prepare_environment()
     args = [*command, "--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
     if target:
         args += ["--target", target]
     if variables:
         args += ["--vars", json.dumps(variables)]
-    result = dbtRunner().invoke(args)
-    failed: list[FailedNode] = []
-    executed = getattr(result.result, "results", None) or []
-    for node_result in executed:
-        status = str(node_result.status)
-        if status in {"error", "fail", "runtime error"}:
-            node = node_result.node
-            failed.append(
-                FailedNode(
-                    unique_id=node.unique_id,
-                    resource_type=str(node.resource_type),
-                    status=status,
-                    message=node_result.message or "",
-                    failures_relation=getattr(node, "relation_name", None)
-                    if str(node.resource_type) == "test"
-                    else None,
-                )
-            )
-    if result.exception is not None and not failed:
-        failed.append(FailedNode("dbt", "invocation", "error", str(result.exception)))
-    target_dir = paths.PROJECT_DIR / "target" / "run_results.json"
-    return DbtOutcome(success=result.success, failed=failed, run_results_path=target_dir)
+    results_path = target_dir() / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    completed = subprocess.run([sys.executable, "-m", "dbt.cli.main", *args], check=False)
+    failed = read_failures(results_path)
+    if completed.returncode != 0 and not failed:
+        failed.append(FailedNode("dbt", "invocation", "error", f"dbt exited with code {completed.returncode}"))
+    return DbtOutcome(success=completed.returncode == 0, failed=failed, run_results_path=results_path)
+
+
+def read_failures(results_path: Path) -> list[FailedNode]:
+    """The nodes that errored or failed, from dbt's run_results.json (absent when dbt did not run)."""
+    if not results_path.exists():
+        return []
+    results = json.loads(results_path.read_text())
+    return [
+        FailedNode(
+            unique_id=result["unique_id"],
+            resource_type=result["unique_id"].split(".", 1)[0],
+            status=result["status"],
+            message=(result.get("message") or "").strip(),
+            failures_relation=result.get("relation_name"),
+        )
+        for result in results.get("results", [])
+        if result["status"] in FAILED_STATUSES
+    ]
