@@ -107,7 +107,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from milestones.build import run_build
 
-        return run_build(as_of=args.as_of, full_refresh=args.full_refresh, target=args.target, select=args.select)
+        return run_build(
+            as_of=args.as_of, full_refresh=args.full_refresh, target=args.target, select=args.select
+        )
     if args.command == "demo":
         from milestones.demo import run_demo
 

@@ -88,7 +88,7 @@ def run_dbt(
     completed = subprocess.run([sys.executable, "-m", "dbt.cli.main", *args], check=False)
     failed = read_failures(results_path)
     if completed.returncode != 0 and not failed:
-        failed.append(FailedNode("dbt", "invocation", "error", f"dbt exited with code {completed.returncode}"))
+        failed.append(FailedNode("dbt", "invocation", "error", f"dbt exited with {completed.returncode}"))
     return DbtOutcome(success=completed.returncode == 0, failed=failed, run_results_path=results_path)
 
 
