@@ -85,11 +85,17 @@ def run_dbt(
         args += ["--vars", json.dumps(variables)]
     results_path = target_dir() / "run_results.json"
     results_path.unlink(missing_ok=True)
-    completed = subprocess.run([sys.executable, "-m", "dbt.cli.main", *args], check=False)
+    completed = subprocess.run([_dbt_executable(), *args], check=False)
     failed = read_failures(results_path)
     if completed.returncode != 0 and not failed:
         failed.append(FailedNode("dbt", "invocation", "error", f"dbt exited with {completed.returncode}"))
     return DbtOutcome(success=completed.returncode == 0, failed=failed, run_results_path=results_path)
+
+
+def _dbt_executable() -> str:
+    """The dbt of this virtualenv, beside its python (not whatever dbt comes first on PATH)."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
 
 
 def read_failures(results_path: Path) -> list[FailedNode]:
