@@ -18,13 +18,13 @@ observed as (
         count(*) as accounts_total,
         count(completed_at) as accounts_reached,
         count(days_from_previous) as accounts_timed,
-        -- completed before the previous milestone: took no time after it
+        -- completed before the previous milestone: took no time after it; incomplete (null) is left out
         cast(
-            {{ percentile_cont('case when days_from_previous > 0 then days_from_previous else 0 end', 0.5) }}
+            {{ percentile_cont('case when days_from_previous < 0 then 0 else days_from_previous end', 0.5) }}
             as {{ type_double() }}
         ) as median_days_from_previous,
         cast(
-            {{ percentile_cont('case when days_from_previous > 0 then days_from_previous else 0 end', 0.75) }}
+            {{ percentile_cont('case when days_from_previous < 0 then 0 else days_from_previous end', 0.75) }}
             as {{ type_double() }}
         ) as p75_days_from_previous
     from progress
