@@ -1,0 +1,44 @@
+{% test health_current_point_matches_engine(model, account_milestones) %}
+    {{ return(adapter.dispatch('test_health_current_point_matches_engine', 'milestone_warehouse')(
+        model, account_milestones
+    )) }}
+{% endtest %}
+
+{% macro default__test_health_current_point_matches_engine(model, account_milestones) %}
+-- The point-in-time milestone features on the as-of date must say what the engine says: the same
+-- milestones completed and the same active milestone. Returns the accounts where they differ.
+with
+
+features as (
+    select * from {{ model }}
+    where point_type = 'current'
+),
+
+account_milestones as (
+    select * from {{ account_milestones }}
+),
+
+engine as (
+    select
+        account_id,
+        count(completed_at) as milestones_completed,
+        max(case when status = 'active' then milestone_id end) as active_milestone_id
+    from account_milestones
+    group by account_id
+)
+
+select
+    features.account_id,
+    features.milestones_completed as feature_milestones_completed,
+    engine.milestones_completed as engine_milestones_completed,
+    features.active_milestone_id as feature_active_milestone_id,
+    engine.active_milestone_id as engine_active_milestone_id
+from features
+full outer join engine
+    on features.account_id = engine.account_id
+where
+    features.account_id is null
+    or engine.account_id is null
+    or features.milestones_completed != engine.milestones_completed
+    or coalesce(features.active_milestone_id, '') != coalesce(engine.active_milestone_id, '')
+{% endmacro %}

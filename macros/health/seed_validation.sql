@@ -1,0 +1,322 @@
+{#-
+    Validation of the seeds of the health score and retention analytics: each test returns one row per
+    problem, with a message that names the seed row, so a bad edit fails the build and says where.
+-#}
+
+{% test health_score_weights_are_well_formed(model, milestones) %}
+    {{ return(adapter.dispatch('test_health_score_weights_are_well_formed', 'milestone_warehouse')(
+        model, milestones
+    )) }}
+{% endtest %}
+
+{% macro default__test_health_score_weights_are_well_formed(model, milestones) %}
+with
+
+weights as (
+    select
+        score,
+        nullif(trim(segment), '') as segment,
+        component,
+        measure,
+        weight,
+        scaling,
+        saturation_value
+    from {{ model }}
+),
+
+segments as (
+    select distinct segment from {{ milestones }}
+),
+
+segment_rows as (
+    select * from weights
+    where segment is not null
+),
+
+-- the rows in force for each segment: its own, and the all-segments rows it does not replace
+effective_weights as (
+    select * from segment_rows
+
+    union all
+
+    select
+        all_segment_rows.score,
+        segments.segment,
+        all_segment_rows.component,
+        all_segment_rows.measure,
+        all_segment_rows.weight,
+        all_segment_rows.scaling,
+        all_segment_rows.saturation_value
+    from weights as all_segment_rows
+    cross join segments
+    left join segment_rows
+        on
+            segments.segment = segment_rows.segment
+            and all_segment_rows.score = segment_rows.score
+            and all_segment_rows.component = segment_rows.component
+    where all_segment_rows.segment is null and segment_rows.component is null
+),
+
+score_totals as (
+    select
+        score,
+        segment,
+        sum(weight) as total_weight,
+        sum(case when measure in ('milestone_completion', 'milestone_velocity') then weight else 0 end)
+            as milestone_weight,
+        sum(case when measure in ('milestone_completion', 'milestone_velocity') then 0 else weight end)
+            as engagement_weight,
+        max(case when measure = 'milestone_completion' then weight end) as completion_weight,
+        max(case when measure != 'milestone_completion' then weight end) as largest_other_weight
+    from effective_weights
+    group by score, segment
+),
+
+problems as (
+    select
+        score,
+        segment,
+        component,
+        'component ' || component || ' of score ' || coalesce(score, '(empty)')
+        || ': the scores are health (milestone-weighted) and engagement (engagement only)' as problem
+    from weights
+    where coalesce(score, '') not in ('health', 'engagement')
+
+    union all
+
+    select
+        score,
+        segment,
+        component,
+        'component ' || component || ' of score ' || score || ' (segment ' || coalesce(segment, 'all')
+        || ') is listed more than once' as problem
+    from weights
+    group by score, segment, component
+    having count(*) > 1
+
+    union all
+
+    select
+        weights.score,
+        weights.segment,
+        weights.component,
+        'component ' || weights.component || ' of score ' || weights.score || ' names segment '
+        || weights.segment || ', which the milestones seed does not define' as problem
+    from weights
+    left join segments
+        on weights.segment = segments.segment
+    where weights.segment is not null and segments.segment is null
+
+    union all
+
+    select
+        score,
+        segment,
+        component,
+        'component ' || component || ' of score ' || score || ' has measure ' || coalesce(measure, '(empty)')
+        || ': the measures are milestone_completion, milestone_velocity, active_days and event_count' as problem
+    from weights
+    where coalesce(measure, '') not in ('milestone_completion', 'milestone_velocity', 'active_days', 'event_count')
+
+    union all
+
+    select
+        score,
+        segment,
+        component,
+        'component ' || component || ' of score ' || score || ' needs a weight of 0 or more' as problem
+    from weights
+    where weight is null or weight < 0
+
+    union all
+
+    select
+        score,
+        segment,
+        component,
+        'component ' || component || ' of score ' || score || ': a milestone measure is already 0-1 and takes'
+        || ' scaling none; an engagement measure takes linear or log with a saturation_value above 0' as problem
+    from weights
+    where
+        (measure in ('milestone_completion', 'milestone_velocity') and coalesce(scaling, '') != 'none')
+        or (
+            measure in ('active_days', 'event_count')
+            and (coalesce(scaling, '') not in ('linear', 'log') or coalesce(saturation_value, 0) <= 0)
+        )
+
+    union all
+
+    select
+        score,
+        segment,
+        component,
+        'the engagement score is engagement only, but component ' || component || ' measures milestones'
+        as problem
+    from weights
+    where score = 'engagement' and measure in ('milestone_completion', 'milestone_velocity')
+
+    union all
+
+    select
+        score,
+        segment,
+        '(all)',
+        'score ' || score || ' has no weight at all in segment ' || segment as problem
+    from score_totals
+    where coalesce(total_weight, 0) <= 0
+
+    union all
+
+    select
+        score,
+        segment,
+        '(all)',
+        'in the health score of segment ' || segment || ', milestone completion and velocity must weigh'
+        || ' more than engagement (spec section 6)' as problem
+    from score_totals
+    where score = 'health' and milestone_weight <= engagement_weight
+
+    union all
+
+    select
+        score,
+        segment,
+        'milestone_completion',
+        'in the health score of segment ' || segment || ', milestone completion must weigh at least as'
+        || ' much as any other component' as problem
+    from score_totals
+    where score = 'health' and (completion_weight is null or completion_weight < largest_other_weight)
+)
+
+select * from problems
+{% endmacro %}
+
+
+{% test journey_stages_are_well_formed(model, milestones) %}
+    {{ return(adapter.dispatch('test_journey_stages_are_well_formed', 'milestone_warehouse')(model, milestones)) }}
+{% endtest %}
+
+{% macro default__test_journey_stages_are_well_formed(model, milestones) %}
+with
+
+stages as (
+    select * from {{ model }}
+),
+
+milestones as (
+    select * from {{ milestones }}
+),
+
+-- how much of each stage's `|`-separated list the segment's milestone ids account for
+matched_lengths as (
+    select
+        stages.segment,
+        stages.stage,
+        sum({{ dbt.length('milestones.milestone_id') }}) + count(*) - 1 as matched_length
+    from stages
+    inner join milestones
+        on
+            stages.segment = milestones.segment
+            and {{ dbt.position(
+                "'|' || milestones.milestone_id || '|'",
+                "'|' || replace(stages.entry_milestone_ids, ' ', '') || '|'"
+            ) }} > 0
+    group by stages.segment, stages.stage
+),
+
+problems as (
+    select
+        segment,
+        stage,
+        'stage ' || stage || ' of segment ' || segment || ' is listed more than once' as problem
+    from stages
+    group by segment, stage
+    having count(*) > 1
+
+    union all
+
+    select
+        segment,
+        max(stage),
+        'segment ' || segment || ' has two stages with stage_order '
+        || {{ dbt.cast('stage_order', dbt.type_string()) }} as problem
+    from stages
+    group by segment, stage_order
+    having count(*) > 1
+
+    union all
+
+    select
+        stages.segment,
+        stages.stage,
+        'stage ' || stages.stage || ' of segment ' || stages.segment || ' is entered by '
+        || stages.entry_milestone_ids || ', which names a milestone that segment does not define' as problem
+    from stages
+    left join matched_lengths
+        on stages.segment = matched_lengths.segment and stages.stage = matched_lengths.stage
+    where
+        nullif(trim(stages.entry_milestone_ids), '') is not null
+        and (
+            matched_lengths.stage is null
+            or matched_lengths.matched_length != {{ dbt.length("replace(stages.entry_milestone_ids, ' ', '')") }}
+        )
+)
+
+select * from problems
+{% endmacro %}
+
+
+{% test experiments_are_well_formed(model, milestones) %}
+    {{ return(adapter.dispatch('test_experiments_are_well_formed', 'milestone_warehouse')(model, milestones)) }}
+{% endtest %}
+
+{% macro default__test_experiments_are_well_formed(model, milestones) %}
+with
+
+experiments as (
+    select * from {{ model }}
+),
+
+milestones as (
+    select * from {{ milestones }}
+),
+
+problems as (
+    select
+        experiment_id,
+        'experiment ' || experiment_id || ' is listed more than once' as problem
+    from experiments
+    group by experiment_id
+    having count(*) > 1
+
+    union all
+
+    select
+        experiments.experiment_id,
+        'experiment ' || experiments.experiment_id || ' targets milestone '
+        || coalesce(experiments.target_milestone_id, '(empty)') || ', which segment '
+        || coalesce(experiments.segment, '(empty)') || ' does not define' as problem
+    from experiments
+    left join milestones
+        on
+            experiments.segment = milestones.segment
+            and experiments.target_milestone_id = milestones.milestone_id
+    where milestones.milestone_id is null
+
+    union all
+
+    select
+        experiment_id,
+        'experiment ' || experiment_id || ' needs a control_variant, window_days of 1 or more, an'
+        || ' expected_effect and a falsification_threshold' as problem
+    from experiments
+    where
+        control_variant is null
+        or window_days is null
+        or window_days < 1
+        or expected_effect is null
+        or falsification_threshold is null
+)
+
+select * from problems
+{% endmacro %}

@@ -1,0 +1,111 @@
+-- The engagement side of the scores at each scoring point: for each engagement measure the weights
+-- seed names (active_days, event_count, each over one event name or `*`), its raw value over the
+-- var health_engagement_window_days days ending on the scoring date. Only events whose UTC date
+-- lies in that window count, so nothing after the scoring date can reach a score. Events are first
+-- rolled up per account, UTC day and event name, so the join to scoring points is of rollups.
+
+with
+
+points as (
+    select * from {{ ref('int_health__scoring_points') }}
+),
+
+events as (
+    select * from {{ ref('fct_events') }}
+    where cast(occurred_at as date) <= {{ as_of_date() }}
+),
+
+weights as (
+    select * from {{ ref('health_score_weights') }}
+),
+
+feature_definitions as (
+    select distinct
+        measure,
+        coalesce(nullif(trim(event_name), ''), '*') as event_name
+    from weights
+    where measure in ('active_days', 'event_count')
+),
+
+daily_events as (
+    select
+        account_id,
+        cast(occurred_at as date) as activity_date,
+        event_name,
+        count(*) as event_count
+    from events
+    group by 1, 2, 3
+),
+
+window_days as (
+    select
+        points.scoring_point_id,
+        daily_events.activity_date,
+        daily_events.event_name,
+        daily_events.event_count
+    from points
+    inner join daily_events
+        on points.account_id = daily_events.account_id
+    where daily_events.activity_date between points.engagement_window_starts_on and points.scored_on
+),
+
+-- two equi-joins rather than one join on "name matches or the feature is '*'", which would not hash
+named_matches as (
+    select
+        window_days.*,
+        feature_definitions.measure,
+        feature_definitions.event_name as feature_event_name
+    from window_days
+    inner join feature_definitions
+        on window_days.event_name = feature_definitions.event_name
+),
+
+any_event_matches as (
+    select
+        window_days.*,
+        feature_definitions.measure,
+        feature_definitions.event_name as feature_event_name
+    from window_days
+    cross join feature_definitions
+    where feature_definitions.event_name = '*'
+),
+
+matches as (
+    select * from named_matches
+    union all
+    select * from any_event_matches
+),
+
+measured as (
+    select
+        scoring_point_id,
+        measure,
+        feature_event_name as event_name,
+        case
+            when measure = 'active_days' then cast(count(distinct activity_date) as {{ type_double() }})
+            else cast(sum(event_count) as {{ type_double() }})
+        end as raw_value,
+        max(activity_date) as latest_activity_on
+    from matches
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        points.scoring_point_id,
+        points.engagement_window_starts_on,
+        points.scored_on,
+        feature_definitions.measure,
+        feature_definitions.event_name,
+        coalesce(measured.raw_value, 0) as raw_value,
+        measured.latest_activity_on
+    from points
+    cross join feature_definitions
+    left join measured
+        on
+            points.scoring_point_id = measured.scoring_point_id
+            and feature_definitions.measure = measured.measure
+            and feature_definitions.event_name = measured.event_name
+)
+
+select * from final

@@ -1,0 +1,60 @@
+-- The moments at which accounts are scored: every account on the as-of date (the customer record's
+-- score), and every known renewal var backtest_days_before_renewal days before its date (the
+-- backtest). One scoring model serves both, so the backtested score is the score a CSM sees.
+-- A renewal whose scoring date falls before the account's signup is not scored.
+
+with
+
+accounts as (
+    select * from {{ ref('int_accounts__current') }}
+    where cast(signed_up_at as date) <= {{ as_of_date() }}
+),
+
+renewals as (
+    select * from {{ ref('int_renewals__outcomes') }}
+),
+
+current_points as (
+    select
+        {{ dbt.concat(["'current|'", 'account_id']) }} as scoring_point_id,
+        'current' as point_type,
+        account_id,
+        segment,
+        signed_up_at,
+        {{ as_of_date() }} as scored_on,
+        cast(null as {{ dbt.type_string() }}) as renewal_id
+    from accounts
+),
+
+renewal_points as (
+    select
+        {{ dbt.concat(["'renewal|'", 'renewal_id']) }} as scoring_point_id,
+        'renewal' as point_type,
+        account_id,
+        segment,
+        signed_up_at,
+        cast(
+            {{ dbt.dateadd('day', -1 * var('backtest_days_before_renewal'), 'renewal_date') }} as date
+        ) as scored_on,
+        renewal_id
+    from renewals
+),
+
+points as (
+    select * from current_points
+    union all
+    select * from renewal_points
+    where cast(signed_up_at as date) <= scored_on
+),
+
+final as (
+    select
+        points.*,
+        -- the engagement window: the var health_engagement_window_days days ending on the scoring date
+        cast(
+            {{ dbt.dateadd('day', 1 - var('health_engagement_window_days'), 'points.scored_on') }} as date
+        ) as engagement_window_starts_on
+    from points
+)
+
+select * from final
