@@ -19,6 +19,17 @@ accounts as (
     where cast(signed_up_at as date) <= {{ as_of_date() }}
 ),
 
+-- renewal outcomes known by the as-of date
+account_outcomes as (
+    select * from {{ ref('int_retention__account_outcomes') }}
+),
+
+-- the milestone-weighted health score on the as-of date (models/intermediate/health)
+health_scores as (
+    select * from {{ ref('int_health__scores') }}
+    where point_type = 'current'
+),
+
 named_milestones as (
     select
         account_milestones.*,
@@ -72,6 +83,9 @@ final as (
         current_milestones.stall_threshold_days as current_milestone_threshold_days,
         coalesce(milestone_rollups.is_stalled, false) as is_stalled,
         coalesce(current_milestones.days_overdue, 0) as days_overdue,
+        health_scores.health_score,
+        health_scores.health_band,
+        coalesce(account_outcomes.is_churned, false) as is_churned,
         milestone_rollups.last_milestone_completed_at,
         {% for slot in range(1, slots + 1) %}
             milestone_rollups.milestone_{{ '%02d' % slot }}_id,
@@ -83,6 +97,10 @@ final as (
         on accounts.account_id = milestone_rollups.account_id
     left join current_milestones
         on accounts.account_id = current_milestones.account_id
+    left join health_scores
+        on accounts.account_id = health_scores.account_id
+    left join account_outcomes
+        on accounts.account_id = account_outcomes.account_id
     left join named_milestones as next_milestones
         on
             current_milestones.account_id = next_milestones.account_id

@@ -1,4 +1,5 @@
--- One row per stalled account: the milestone it is stuck on, how late it is and what to do about it.
+-- One row per stalled account that is still a customer (a churned account has no one left to help):
+-- the milestone it is stuck on, how late it is and what to do about it.
 -- trigger_id stays the same for as long as the same stall lasts, so a CSM tool that syncs this queue
 -- daily raises one alert per stall, not one a day.
 
@@ -14,6 +15,10 @@ definitions as (
 
 accounts as (
     select * from {{ ref('int_accounts__current') }}
+),
+
+account_outcomes as (
+    select * from {{ ref('int_retention__account_outcomes') }}
 ),
 
 stalls as (
@@ -41,7 +46,9 @@ stalls as (
             and account_milestones.milestone_id = definitions.milestone_id
     inner join accounts
         on account_milestones.account_id = accounts.account_id
-    where account_milestones.is_stalled
+    left join account_outcomes
+        on account_milestones.account_id = account_outcomes.account_id
+    where account_milestones.is_stalled and not coalesce(account_outcomes.is_churned, false)
 ),
 
 final as (
