@@ -10,13 +10,16 @@ SAMPLE_DB ?= .tmp/sample.duckdb
 SAMPLE_AS_OF ?= 2026-09-30
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: install demo test lint fix pytest sample-build dev docs lock clean
+.PHONY: install system-deps demo test lint fix pytest sample-build dev docs bench lock clean
 
 install: $(VENV)/.installed profiles.yml
 
+# The report is checked in a real headless browser: Debian's chromium (root installs it on CI).
+system-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $@
 
@@ -28,7 +31,7 @@ demo: install
 
 # The whole gate: style, Python tests (unit and integration, DuckDB and PostgreSQL), then the dbt
 # build with its data and unit tests on generated sample data.
-test: install lint pytest sample-build
+test: install system-deps lint pytest sample-build
 
 lint: install
 	$(BIN)/ruff check orchestration tests/python

@@ -257,7 +257,7 @@ final as (
         case
             when violation_reason in ('invalid_property_type', 'invalid_property_value') then violation_value
         end as violation_value,
-        (select coalesce(max(load_id), 0) from loads) as processed_load_id,
+        (select coalesce(max(loads.load_id), 0) from loads) as processed_load_id,
         {{ tracking_plan_fingerprint() }} as seed_fingerprint
     from checked
 )

@@ -229,7 +229,7 @@ processing_markers as (
 final as (
     select
         criteria_rows.*,
-        (select processed_load_id from contract_loads) as processed_load_id,
+        (select contract_loads.processed_load_id from contract_loads) as processed_load_id,
         {{ fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns()) }} as seed_fingerprint
     from (
         select * from met_criteria
