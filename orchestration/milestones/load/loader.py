@@ -1,0 +1,403 @@
+"""`milestones load DIR`: every landing file of a folder into the raw layer of the target warehouse.
+
+Files load in sorted name order, one transaction each (the rows and the file's `_loads` row together), so a
+crash never leaves half a file. A file whose content (sha256) was already loaded into the same table is
+skipped, whatever its name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from milestones import warehouse
+from milestones.errors import UserError
+from milestones.load.landing import (
+    LOADS_COLUMNS,
+    LOADS_TABLE,
+    METADATA_COLUMNS,
+    RAW_TABLES,
+    LandingFile,
+    discover,
+    table_columns,
+)
+from milestones.load.parse import (
+    Fingerprint,
+    LoadMeta,
+    Parser,
+    Staged,
+    fingerprint,
+    sql_identifier,
+    sql_literal,
+)
+
+ROWS = "_milestones_rows"
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    table: str
+    format: str
+    checksum: str
+    status: str  # loaded | skipped
+    load_id: int | None = None  # the new load, or the earlier load of the same content
+    rows: int = 0
+    error_rows: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadSummary:
+    directory: Path
+    target: str
+    location: str
+    raw_schema: str
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "loaded"]
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    @property
+    def rows_by_table(self) -> dict[str, int]:
+        rows: dict[str, int] = {}
+        for result in self.loaded:
+            rows[result.table] = rows.get(result.table, 0) + result.rows
+        return rows
+
+    @property
+    def error_rows_by_table(self) -> dict[str, int]:
+        rows: dict[str, int] = {}
+        for result in self.loaded:
+            rows[result.table] = rows.get(result.table, 0) + result.error_rows
+        return rows
+
+    def __str__(self) -> str:
+        if not self.files:
+            return f"no landing files in {self.directory}"
+        lines = [
+            f"loaded {len(self.loaded)} file{_s(len(self.loaded))}, skipped {len(self.skipped)} "
+            f"(already loaded) into {self.raw_schema} ({self.location})"
+        ]
+        errors = self.error_rows_by_table
+        width = max((len(t) for t in self.rows_by_table), default=0)
+        for table, rows in sorted(self.rows_by_table.items()):
+            note = f" ({errors[table]:,} with a load error)" if errors.get(table) else ""
+            lines.append(f"  {table:<{width}}  {rows:>12,} row{_s(rows)}{note}")
+        for result in self.skipped:
+            lines.append(f"  skipped {result.file_name}: same content as load {result.load_id}")
+        return "\n".join(lines)
+
+
+def load_directory(directory: Path, target: str | None = None) -> LoadSummary:
+    """Load every landing file of `directory` into `<schema>_raw` of the target's warehouse."""
+    directory = Path(directory)
+    files = discover(directory)
+    place = warehouse.resolve(target)
+    summary = LoadSummary(
+        directory=directory, target=place.target, location=place.describe(), raw_schema=place.raw_schema
+    )
+    # The raw tables exist after a load even when the folder holds no landing file (dbt reads them).
+    sink: _Sink = _DuckDBSink(place) if isinstance(place, warehouse.DuckDBWarehouse) else _PostgresSink(place)
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="milestones-sha256")
+    try:
+        with tempfile.TemporaryDirectory(prefix="milestones-load-", dir=scratch_parent()) as scratch:
+            parser = Parser(sink.duckdb, Path(scratch))
+            # One worker hashes the files in load order, ahead of the loading.
+            fingerprints = [hashing.submit(_fingerprint, landing) for landing in files]
+            for landing, fingerprint_future in zip(files, fingerprints, strict=True):
+                summary.files.append(_load_file(sink, parser, landing, fingerprint_future))
+            parser.drop()
+    finally:
+        hashing.shutdown(wait=True, cancel_futures=True)
+        sink.close()
+    return summary
+
+
+def scratch_parent() -> str | None:
+    """Where temporary copies go: MILESTONES_DUCKDB_TEMP_DIRECTORY when set, else the system's."""
+    folder = os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    return folder or None
+
+
+def _fingerprint(landing: LandingFile) -> Fingerprint:
+    try:
+        return fingerprint(landing.path, count_lines=landing.format == "jsonl" and not landing.gzipped)
+    except OSError as error:
+        raise UserError(f"cannot read {landing.name}: {error.strerror or error}") from None
+
+
+def _load_file(
+    sink: _Sink, parser: Parser, landing: LandingFile, fingerprint_future: Future[Fingerprint]
+) -> FileResult:
+    started = time.monotonic()
+    # Skip before reading when the checksum is ready (a small file, or hashed during the previous file),
+    # or worth waiting for (a file of that name was loaded before: probably a rerun).
+    earlier = None
+    if fingerprint_future.done() or sink.name_seen(landing.table, landing.name):
+        earlier = sink.loaded_as(landing.table, fingerprint_future.result().checksum)
+    staged = None
+    if earlier is None:
+        # DuckDB reads the file while it is still being hashed.
+        staged = parser.stage(landing, fingerprint_future.result)
+    checksum = fingerprint_future.result().checksum
+    result = FileResult(landing.name, landing.table, landing.format, checksum, status="skipped")
+    if earlier is None:
+        assert staged is not None
+        written = sink.write(landing, staged, checksum)
+        if isinstance(written, int):
+            result.load_id = written
+        else:
+            result.status = "loaded"
+            result.load_id, result.rows, result.error_rows = written
+    else:
+        result.load_id = earlier
+    result.seconds = time.monotonic() - started
+    _progress(result, sink.raw_schema)
+    return result
+
+
+def _progress(result: FileResult, raw_schema: str) -> None:
+    if result.status == "skipped":
+        line = f"load: {result.file_name}: skipped, same content as load {result.load_id}"
+    else:
+        errors = f", {result.error_rows:,} with a load error" if result.error_rows else ""
+        rate = f", {result.rows / result.seconds:,.0f} rows/s" if result.seconds >= 1 else ""
+        line = (
+            f"load: {result.file_name} -> {raw_schema}.{result.table}: {result.rows:,} row{_s(result.rows)}"
+            f"{errors} "
+            f"in {result.seconds:.1f}s{rate} (load {result.load_id})"
+        )
+    print(line, file=sys.stderr, flush=True)
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+class _Sink:
+    """Where canonical rows go. `write` returns (load_id, rows, error_rows), or the id of an earlier load
+    of the same content (then nothing was written)."""
+
+    duckdb: Any
+    raw_schema: str
+
+    def loaded_as(self, table: str, checksum: str) -> int | None:
+        raise NotImplementedError
+
+    def name_seen(self, table: str, file_name: str) -> bool:
+        """Whether a file of that name was loaded into the table before (then it is probably a rerun)."""
+        raise NotImplementedError
+
+    def write(self, landing: LandingFile, staged: Staged, checksum: str) -> tuple[int, int, int] | int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+def _meta(landing: LandingFile, load_id: int, checksum: str) -> LoadMeta:
+    return LoadMeta(
+        load_id=load_id,
+        file_name=landing.name,
+        file_checksum=checksum,
+        loaded_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+def _ddl(schema: str, text_type: str, timestamp_type: str) -> list[str]:
+    """CREATE statements of the raw schema, its tables and `_loads` (all idempotent)."""
+    types = {"text": text_type, "bigint": "BIGINT", "timestamp": timestamp_type}
+    raw = sql_identifier(schema)
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {raw}"]
+    for table, columns in RAW_TABLES.items():
+        definition = [f"{sql_identifier(c)} {text_type}" for c in columns]
+        definition += [f"{sql_identifier(c)} {types[t]}" for c, t in METADATA_COLUMNS]
+        name = f"{raw}.{sql_identifier(table)}"
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(definition)})")
+    definition = [f"{sql_identifier(c)} {types[t]}" for c, t in LOADS_COLUMNS]
+    statements.append(f"CREATE TABLE IF NOT EXISTS {raw}.{LOADS_TABLE} ({', '.join(definition)})")
+    return statements
+
+
+class _DuckDBSink(_Sink):
+    """Rows straight from the staging tables into the warehouse file, in one transaction per file."""
+
+    def __init__(self, place: warehouse.DuckDBWarehouse) -> None:
+        self.connection = place.connect()
+        self.duckdb = self.connection
+        self.raw_schema = place.raw_schema
+        self.connection.execute("SET enable_progress_bar = false")
+        for statement in _ddl(self.raw_schema, "VARCHAR", "TIMESTAMP"):
+            self.connection.execute(statement)
+
+    def loaded_as(self, table: str, checksum: str) -> int | None:
+        row = self.connection.execute(
+            f"SELECT min(load_id) FROM {sql_identifier(self.raw_schema)}.{LOADS_TABLE} "
+            "WHERE table_name = ? AND file_checksum = ?",
+            [table, checksum],
+        ).fetchone()
+        return row[0] if row else None
+
+    def name_seen(self, table: str, file_name: str) -> bool:
+        (count,) = self.connection.execute(
+            f"SELECT count(*) FROM {sql_identifier(self.raw_schema)}.{LOADS_TABLE} "
+            "WHERE table_name = ? AND file_name = ?",
+            [table, file_name],
+        ).fetchone()
+        return count > 0
+
+    def write(self, landing: LandingFile, staged: Staged, checksum: str) -> tuple[int, int, int] | int:
+        raw = sql_identifier(self.raw_schema)
+        table = f"{raw}.{sql_identifier(landing.table)}"
+        connection = self.connection
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            earlier = self.loaded_as(landing.table, checksum)
+            if earlier is not None:
+                connection.execute("ROLLBACK")
+                return earlier
+            (last,) = connection.execute(
+                f"SELECT coalesce(max(load_id), 0) FROM {raw}.{LOADS_TABLE}"
+            ).fetchone()
+            meta = _meta(landing, last + 1, checksum)
+            columns = ", ".join(sql_identifier(c) for c in table_columns(landing.table))
+            (rows,) = connection.execute(
+                f"INSERT INTO {table} ({columns}) {staged.select_sql(meta)}"
+            ).fetchone()
+            (error_rows,) = connection.execute(
+                f"SELECT count(*) FROM {table} WHERE _load_id = ? AND _load_error IS NOT NULL", [meta.load_id]
+            ).fetchone()
+            connection.execute(
+                f"INSERT INTO {raw}.{LOADS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [meta.load_id, landing.name, checksum, landing.table, landing.format, rows, meta.loaded_at],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return meta.load_id, rows, error_rows
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _PostgresSink(_Sink):
+    """Parsed by an in-memory DuckDB exactly as for the DuckDB target, written to a temporary CSV file and
+    streamed into PostgreSQL with COPY; `_loads` is locked while a file loads, so concurrent loaders agree
+    on load ids and on what is already loaded."""
+
+    def __init__(self, place: warehouse.PostgresWarehouse) -> None:
+        import duckdb
+
+        self.place = place
+        self.raw_schema = place.raw_schema
+        self.connection = place.connect()
+        self.duckdb = duckdb.connect(config=warehouse.duckdb_config())
+        self.duckdb.execute("SET TimeZone = 'UTC'")
+        self.duckdb.execute("SET enable_progress_bar = false")
+        self.scratch = tempfile.TemporaryDirectory(prefix="milestones-copy-", dir=scratch_parent())
+        with self.connection.cursor() as cursor:
+            for statement in _ddl(self.raw_schema, "TEXT", "TIMESTAMP"):
+                cursor.execute(statement)
+        self.connection.commit()
+
+    def loaded_as(self, table: str, checksum: str) -> int | None:
+        with self.connection.cursor() as cursor:
+            earlier = self.loaded_as_in(cursor, table, checksum)
+        self.connection.commit()
+        return earlier
+
+    def name_seen(self, table: str, file_name: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {sql_identifier(self.raw_schema)}.{LOADS_TABLE} "
+                "WHERE table_name = %s AND file_name = %s",
+                [table, file_name],
+            )
+            (count,) = cursor.fetchone()
+        self.connection.commit()
+        return count > 0
+
+    def write(self, landing: LandingFile, staged: Staged, checksum: str) -> tuple[int, int, int] | int:
+        import psycopg2
+
+        raw = sql_identifier(self.raw_schema)
+        columns = table_columns(landing.table)
+        column_list = ", ".join(sql_identifier(c) for c in columns)
+        copy_file = Path(self.scratch.name) / "rows.csv"
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {raw}.{LOADS_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+                earlier = self.loaded_as_in(cursor, landing.table, checksum)
+                if earlier is not None:
+                    self.connection.rollback()
+                    return earlier
+                cursor.execute(f"SELECT coalesce(max(load_id), 0) FROM {raw}.{LOADS_TABLE}")
+                (last,) = cursor.fetchone()
+                meta = _meta(landing, last + 1, checksum)
+                self.duckdb.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} AS {staged.select_sql(meta)}")
+                rows, error_rows = self.duckdb.execute(
+                    f"SELECT count(*), count(_load_error) FROM {ROWS}"
+                ).fetchone()
+                # PostgreSQL text cannot hold NUL characters: they arrive as U+FFFD.
+                text = {c for c in columns if c not in {"_load_id", "_loaded_at", "_row_number"}}
+                select = ", ".join(
+                    f"replace({sql_identifier(c)}, chr(0), chr(65533))" if c in text else sql_identifier(c)
+                    for c in columns
+                )
+                self.duckdb.execute(
+                    f"COPY (SELECT {select} FROM {ROWS}) TO {sql_literal(str(copy_file))} "
+                    "(FORMAT csv, HEADER false)"
+                )
+                self.duckdb.execute(f"DROP TABLE {ROWS}")
+                with copy_file.open("rb") as rows_file:
+                    cursor.copy_expert(
+                        f"COPY {raw}.{sql_identifier(landing.table)} ({column_list}) "
+                        "FROM STDIN WITH (FORMAT csv)",
+                        rows_file,
+                    )
+                loads_row = [meta.load_id, landing.name, checksum, landing.table, landing.format, rows]
+                cursor.execute(
+                    f"INSERT INTO {raw}.{LOADS_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [*loads_row, meta.loaded_at],
+                )
+            self.connection.commit()
+        except psycopg2.Error as error:
+            self.connection.rollback()
+            message = " ".join(str(error).split())
+            raise UserError(f"cannot load {landing.name} into {self.place.describe()}: {message}") from None
+        except BaseException:
+            self.connection.rollback()
+            raise
+        finally:
+            copy_file.unlink(missing_ok=True)
+        return meta.load_id, rows, error_rows
+
+    def loaded_as_in(self, cursor: Any, table: str, checksum: str) -> int | None:
+        cursor.execute(
+            f"SELECT min(load_id) FROM {sql_identifier(self.raw_schema)}.{LOADS_TABLE} "
+            "WHERE table_name = %s AND file_checksum = %s",
+            [table, checksum],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self.connection.close()
+        self.duckdb.close()
+        self.scratch.cleanup()

@@ -1,0 +1,153 @@
+"""The warehouse behind a dbt target name, resolved from the same environment variables as
+profiles.example.yml (the profile itself is never rendered).
+
+- `duckdb` (the default): the file MILESTONES_DUCKDB_PATH (default warehouse/milestones.duckdb),
+  schema `main`.
+- `postgres`: MILESTONES_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE, _SCHEMA
+  (defaults 127.0.0.1, 5432, postgres, '', test, milestones).
+
+The target defaults to MILESTONES_TARGET, else `duckdb`. The loader writes to `<schema>_raw`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from milestones.errors import UserError
+from milestones.paths import duckdb_path
+
+TARGETS = ("duckdb", "postgres")
+DEFAULT_TARGET = "duckdb"
+
+
+@dataclass(frozen=True)
+class DuckDBWarehouse:
+    path: Path
+    schema: str = "main"
+    target: str = "duckdb"
+
+    @property
+    def raw_schema(self) -> str:
+        return f"{self.schema}_raw"
+
+    def describe(self) -> str:
+        return f"duckdb {self.path}"
+
+    def connect(self, read_only: bool = False) -> Any:
+        """A DuckDB connection with the settings the profile gives dbt (memory, threads, temp directory)."""
+        import duckdb
+
+        if read_only and not self.path.exists():
+            raise UserError(f"no warehouse at {self.path}: run `milestones load` and `milestones build`")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config())
+        except duckdb.Error as error:
+            raise UserError(f"cannot open the warehouse {self.path}: {_first_line(error)}") from None
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection
+
+
+@dataclass(frozen=True)
+class PostgresWarehouse:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str
+    target: str = "postgres"
+
+    @property
+    def raw_schema(self) -> str:
+        return f"{self.schema}_raw"
+
+    def describe(self) -> str:
+        return f"postgres {self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def connect(self, read_only: bool = False) -> Any:
+        import psycopg2
+
+        try:
+            connection = psycopg2.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                dbname=self.dbname,
+                application_name="milestones",
+            )
+        except psycopg2.Error as error:
+            raise UserError(f"cannot connect to {self.describe()}: {_first_line(error)}") from None
+        if read_only:
+            connection.set_session(readonly=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        connection.commit()
+        return connection
+
+
+Warehouse = DuckDBWarehouse | PostgresWarehouse
+
+
+def target_name(target: str | None = None) -> str:
+    """The dbt target: the argument, else MILESTONES_TARGET, else `duckdb`."""
+    name = target or os.environ.get("MILESTONES_TARGET") or DEFAULT_TARGET
+    if name not in TARGETS:
+        raise UserError(f"unknown target {name!r}: expected one of {', '.join(TARGETS)}")
+    return name
+
+
+def resolve(target: str | None = None) -> Warehouse:
+    """The warehouse of a dbt target name (None: MILESTONES_TARGET, else duckdb)."""
+    name = target_name(target)
+    if name == "duckdb":
+        return DuckDBWarehouse(path=duckdb_path())
+    port_text = os.environ.get("MILESTONES_PG_PORT", "5432")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise UserError(f"MILESTONES_PG_PORT is not a port number: {port_text!r}") from None
+    return PostgresWarehouse(
+        host=os.environ.get("MILESTONES_PG_HOST", "127.0.0.1"),
+        port=port,
+        user=os.environ.get("MILESTONES_PG_USER", "postgres"),
+        password=os.environ.get("MILESTONES_PG_PASSWORD", ""),
+        dbname=os.environ.get("MILESTONES_PG_DATABASE", "test"),
+        schema=os.environ.get("MILESTONES_PG_SCHEMA", "milestones"),
+    )
+
+
+@contextmanager
+def connect(target: str | None = None, read_only: bool = False) -> Iterator[Any]:
+    """A DB-API connection to the target's warehouse (DuckDB or psycopg2), closed on exit."""
+    connection = resolve(target).connect(read_only=read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings from the environment variables the dbt profile reads (only those that are set)."""
+    config = {}
+    for variable, setting in (
+        ("MILESTONES_DUCKDB_MEMORY_LIMIT", "memory_limit"),
+        ("MILESTONES_DUCKDB_THREADS", "threads"),
+        ("MILESTONES_DUCKDB_TEMP_DIRECTORY", "temp_directory"),
+    ):
+        value = os.environ.get(variable)
+        if value:
+            config[setting] = value
+    return config
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
