@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, date, datetime
 
 from milestones.dbt_invocation import DbtOutcome, FailedNode, dbt_vars, run_dbt
+from milestones.validation import validate_warehouse
 from milestones.warehouse import connect
 
 MAX_FAILURE_ROWS = 20
@@ -28,7 +29,10 @@ def run_build(
     if not outcome.success:
         print_failures(outcome, target)
         return 1
-    return 0
+    # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
+    validation = validate_warehouse(target=target)
+    print(validation.summary())
+    return 0 if validation.ok else 1
 
 
 def print_failures(outcome: DbtOutcome, target: str | None) -> None:

@@ -1,0 +1,57 @@
+"""How dbt resources become Dagster assets: asset groups follow the dbt folders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+SETTINGS = DagsterDbtTranslatorSettings(
+    enable_asset_checks=True,
+    # tests on sources (the raw tables the loader writes) become checks on the landing assets too
+    enable_source_tests_as_checks=True,
+)
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def group_for(resource_type: str, original_file_path: str) -> str:
+    """The asset group of a dbt resource from its type and file path:
+
+    - seeds -> `seeds`, snapshots -> `snapshots`, sources -> `landing` (the loader writes them)
+    - models/staging/** -> `staging`, models/intermediate/** -> `intermediate`
+    - models/marts/<domain>/** -> `marts_<domain>` (`marts` for a file directly in models/marts)
+    - any other model folder -> its first folder under models/
+    """
+    if resource_type == "seed":
+        return "seeds"
+    if resource_type == "snapshot":
+        return "snapshots"
+    if resource_type == "source":
+        return "landing"
+    parts = [part for part in original_file_path.replace("\\", "/").split("/") if part]
+    if parts and parts[0] == "models":
+        parts = parts[1:]
+    folders = parts[:-1]
+    if not folders:
+        return "models"
+    if folders[0] == "marts" and len(folders) > 1:
+        return _safe(f"marts_{folders[1]}")
+    return _safe(folders[0])
+
+
+def _safe(name: str) -> str:
+    """Group names may hold letters, digits and underscores only."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+class MilestonesDbtTranslator(DagsterDbtTranslator):
+    def __init__(self) -> None:
+        super().__init__(settings=SETTINGS)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return group_for(
+            dbt_resource_props["resource_type"], dbt_resource_props.get("original_file_path", "")
+        )

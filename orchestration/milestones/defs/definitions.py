@@ -1,0 +1,33 @@
+"""The code location: `dagster dev` (or `make dev`) from the repository root loads `defs` from here.
+
+- landing: `load_landing_folder` loads the landing folder into the raw tables (the dbt sources)
+- dbt: every seed, model and snapshot, built by one `dbt build`; dbt tests are asset checks
+- validation: the Great Expectations suites generated from the tracking plan, as asset checks
+- `build_warehouse` job = all of it; `daily_build` schedule; `landing_folder_sensor` sensor
+"""
+
+import dagster as dg
+
+from milestones.defs.dbt.assets import dbt_build
+from milestones.defs.dbt.resources import dbt_resource
+from milestones.defs.dbt.schedules import daily_build
+from milestones.defs.landing.assets import load_landing_folder
+from milestones.defs.landing.sensors import landing_folder_sensor
+from milestones.defs.shared import BUILD_JOB_NAME, RUN_TAGS
+from milestones.defs.validation.checks import great_expectations_validation
+
+build_warehouse = dg.define_asset_job(
+    name=BUILD_JOB_NAME,
+    selection=dg.AssetSelection.all(),
+    description="Load the landing folder, run the dbt build (seeds, models, snapshots, tests), validate.",
+    tags=RUN_TAGS,
+)
+
+defs = dg.Definitions(
+    assets=[load_landing_folder, dbt_build],
+    asset_checks=[great_expectations_validation],
+    jobs=[build_warehouse],
+    schedules=[daily_build],
+    sensors=[landing_folder_sensor],
+    resources={"dbt": dbt_resource()},
+)

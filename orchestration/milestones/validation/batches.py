@@ -1,0 +1,216 @@
+"""Reading the datasets the suites validate, as pandas dataframes in batches.
+
+GX 1.x's SQL datasources do not work on DuckDB, so the warehouse is read here with its own driver and
+each batch is handed to GX as a dataframe. Event properties are expanded in SQL (one value column and
+one JSON-kind column per planned property), so nothing loops over rows in Python. Every value from a
+seed (event names, property paths) is a query parameter, never SQL text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from milestones.validation.suites import TYPE_SUFFIX, Dataset
+
+DEFAULT_BATCH_ROWS = 200_000
+
+
+def batch_rows() -> int:
+    """Rows per batch: MILESTONES_VALIDATION_BATCH_ROWS, default 200,000."""
+    return max(1, int(os.environ.get("MILESTONES_VALIDATION_BATCH_ROWS", DEFAULT_BATCH_ROWS)))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    placeholder: str
+    schema: str  # the target's schema: models live in <schema>_staging and <schema>_marts
+
+    def relation(self, dataset: Dataset) -> str:
+        return f"{self.schema}_{dataset.layer}.{dataset.relation}"
+
+    def bucket(self, column: str, buckets: int) -> str:
+        if self.name == "duckdb":
+            return f"mod(hash(cast({column} as varchar)), {int(buckets)})"
+        return f"mod(abs(hashtext(cast({column} as text))::bigint), {int(buckets)})"
+
+    def json_kind(self, json_expr: str) -> str:
+        """The JSON kind of a whole document (null when it is not JSON at all)."""
+        if self.name == "duckdb":
+            return f"lower(json_type({json_expr}))"
+        return f"jsonb_typeof({json_expr})"
+
+    def property_columns(self, planned_type: str) -> tuple[str, str, int]:
+        """SQL for a property's value as text and its kind in the plan's vocabulary, with the number of
+        parameters (each one the property's key or JSON path) the two expressions take, in order."""
+        p = self.placeholder
+        if self.name == "duckdb":
+            text = f"json_extract_string(properties, {p})"
+            string_kind = "'string'"
+            params = 2
+            if planned_type == "timestamp":
+                string_kind = (
+                    f"case when try_cast(json_extract_string(properties, {p}) as timestamptz) is not null "
+                    "then 'timestamp' else 'string' end"
+                )
+                params = 3
+            kind = (
+                f"case json_type(properties, {p}) when 'VARCHAR' then {string_kind} "
+                "when 'BIGINT' then 'integer' when 'UBIGINT' then 'integer' when 'HUGEINT' then 'integer' "
+                "when 'DOUBLE' then 'number' when 'BOOLEAN' then 'boolean' when 'OBJECT' then 'object' "
+                "when 'ARRAY' then 'array' end"
+            )
+            # every placeholder of both expressions takes the same value (the property's path)
+            return text, kind, params
+        text = f"(properties ->> {p})"
+        string_kind = "'string'"
+        params = 3
+        if planned_type == "timestamp":
+            string_kind = (
+                f"case when {self.schema}.try_timestamptz(properties ->> {p}) is not null "
+                "then 'timestamp' else 'string' end"
+            )
+            params = 4
+        kind = (
+            f"case jsonb_typeof(properties -> {p}) when 'string' then {string_kind} "
+            f"when 'number' then case when (properties ->> {p}) ~ '^-?[0-9]+$' then 'integer' "
+            "else 'number' end "
+            "when 'boolean' then 'boolean' when 'object' then 'object' when 'array' then 'array' end"
+        )
+        return text, kind, params
+
+    def key(self, property_name: str) -> str:
+        """The parameter that addresses one property: a JSON path (DuckDB) or a key (PostgreSQL)."""
+        if self.name == "duckdb":
+            return '$."' + property_name.replace('"', '\\"') + '"'
+        return property_name
+
+
+def dialect_for(warehouse: Any) -> Dialect:
+    if warehouse.target == "duckdb":
+        return Dialect(name="duckdb", placeholder="?", schema=warehouse.schema)
+    return Dialect(name="postgres", placeholder="%s", schema=warehouse.schema)
+
+
+class WarehouseReader:
+    """Counts and reads datasets from one open DB-API connection (DuckDB or psycopg2)."""
+
+    def __init__(self, connection: Any, dialect: Dialect, rows_per_batch: int | None = None):
+        self.connection = connection
+        self.dialect = dialect
+        self.rows_per_batch = rows_per_batch or batch_rows()
+        self._staged_copy: str | None = None
+        self._counts: dict[tuple[str, str], dict[str, int]] = {}
+
+    # -- queries ----------------------------------------------------------------------------------
+    def _query(self, dataset: Dataset) -> tuple[list[str], list[Any], list[str], str, list[Any]]:
+        """(select expressions, their parameters, dataframe column names, where clause, its parameters)."""
+        d = self.dialect
+        p = d.placeholder
+        if dataset.kind == "events":
+            expressions = [
+                f"{dataset.partition_key}",
+                "event_id",
+                "account_id",
+                "event_name",
+                "occurred_at",
+                f"coalesce({d.json_kind('properties')}, 'not json')",
+            ]
+            names = [
+                dataset.partition_key,
+                "event_id",
+                "account_id",
+                "event_name",
+                "occurred_at",
+                "properties:type",
+            ]
+            if dataset.partition_key == "event_id":
+                expressions, names = expressions[1:], names[1:]
+            return expressions, [], names, "1 = 1", []
+        if dataset.kind == "event_properties":
+            expressions = [dataset.partition_key]
+            params: list[Any] = []
+            names = [dataset.partition_key]
+            for prop in dataset.properties:
+                text, kind, count = d.property_columns(prop.type)
+                expressions += [text, kind]
+                params += [d.key(prop.name)] * count
+                names += [prop.name, prop.name + TYPE_SUFFIX]
+            where = f"event_name = {p} and {d.json_kind('properties')} = 'object'"
+            return expressions, params, names, where, [dataset.event_name]
+        columns = list(dataset.columns)
+        return columns, [], columns, "1 = 1", []
+
+    def relation(self, dataset: Dataset) -> str:
+        """Where to read a dataset from. On DuckDB the staged events (a view that parses every landed
+        row) are copied once into a temporary table, so the per-event reads do not parse them again."""
+        if self.dialect.name != "duckdb" or dataset.layer != "staging" or dataset.kind == "relation":
+            return self.dialect.relation(dataset)
+        if self._staged_copy is None:
+            self._staged_copy = "milestones_validation_staged_events"
+            self.connection.execute(
+                f"create or replace temporary table {self._staged_copy} as "
+                "select raw_row_id, event_id, account_id, event_name, occurred_at, properties "
+                f"from {self.dialect.relation(dataset)}"
+            )
+        return self._staged_copy
+
+    def count(self, dataset: Dataset) -> int:
+        if dataset.kind == "event_properties":
+            return self._event_counts(dataset).get(dataset.event_name or "", 0)
+        _, _, _, where, where_params = self._query(dataset)
+        sql = f"select count(*) from {self.relation(dataset)} where {where}"
+        return int(self._fetch(sql, where_params)[0][0])
+
+    def _event_counts(self, dataset: Dataset) -> dict[str, int]:
+        """Rows per event name (with a properties object) of a layer, counted once."""
+        key = (dataset.layer, dataset.relation)
+        if key not in self._counts:
+            sql = (
+                f"select event_name, count(*) from {self.relation(dataset)} "
+                f"where {self.dialect.json_kind('properties')} = 'object' group by event_name"
+            )
+            self._counts[key] = {name: int(rows) for name, rows in self._fetch(sql, []) if name is not None}
+        return self._counts[key]
+
+    def batches(self, dataset: Dataset, rows: int | None = None) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        """(batch number from 1, batch count, dataframe) for every batch of the dataset. Rows are split
+        by a hash of the partition key so that all rows of one key land in the same batch."""
+        rows = self.count(dataset) if rows is None else rows
+        buckets = max(1, math.ceil(rows / self.rows_per_batch))
+        expressions, params, names, where, where_params = self._query(dataset)
+        aliases = [f"c{index}" for index in range(len(expressions))]
+        select_list = ", ".join(
+            f"{expr} as {alias}" for expr, alias in zip(expressions, aliases, strict=True)
+        )
+        base = f"select {select_list} from {self.relation(dataset)} where {where}"
+        for bucket in range(buckets):
+            sql = (
+                base
+                if buckets == 1
+                else f"{base} and {self.dialect.bucket(dataset.partition_key, buckets)} = {bucket}"
+            )
+            frame = self._frame(sql, [*params, *where_params], aliases)
+            frame.columns = names
+            yield bucket + 1, buckets, frame
+
+    # -- drivers ----------------------------------------------------------------------------------
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self.dialect.name == "duckdb":
+            return self.connection.execute(sql, params).fetchall()
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _frame(self, sql: str, params: list[Any], columns: list[str]) -> pd.DataFrame:
+        if self.dialect.name == "duckdb":
+            return self.connection.execute(sql, params).df()
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
