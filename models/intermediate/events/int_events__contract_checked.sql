@@ -1,9 +1,10 @@
 -- Every landed event row with the first contract rule it breaks (null when it breaks none).
 -- The rules and their order are the spec's (section 5); each step below adds one rule.
 --
--- Incremental by arrival: a build checks the rows of loads it has not seen, and every row of the
--- accounts and event ids those rows touch (a late copy can make an earlier one a duplicate, a new
--- accounts file can make an unknown account known). A changed tracking plan rechecks everything.
+-- Incremental by arrival: a build checks the rows of loads it has not seen, every other copy of
+-- their event ids (a late copy can make an earlier one a duplicate) and the rows of accounts that
+-- landed since (an unknown account becomes known). A changed tracking plan rechecks everything.
+-- The cost follows what arrived, not the history, since a row's other rules depend on it alone.
 
 -- depends_on: {{ ref('stg_landing__accounts') }}
 
@@ -30,7 +31,7 @@ landed_accounts as (
     select * from {{ ref('stg_landing__accounts') }}
 ),
 
-new_event_rows as (
+new_rows as (
     select
         account_id,
         event_id
@@ -38,26 +39,26 @@ new_event_rows as (
     where load_id > {{ processed_load_watermark() }}
 ),
 
-touched_accounts as (
-    select account_id from new_event_rows
-    union
+-- an account that lands (again) can turn its events from unknown_account into valid ones
+landed_account_ids as (
     select account_id from landed_accounts
     where load_id > {{ processed_load_watermark() }}
 ),
 
-touched_event_ids as (
-    select event_id from new_event_rows
+-- every copy of an event id in play: which copy came first decides the duplicates
+event_ids_in_play as (
+    select event_id from new_rows
     union
     select event_id from landed_events
-    where account_id in (select account_id from touched_accounts)
+    where account_id in (select account_id from landed_account_ids)
 ),
 
 events as (
     select * from landed_events
     where
         load_id > {{ processed_load_watermark() }}
-        or account_id in (select account_id from touched_accounts)
-        or event_id in (select event_id from touched_event_ids)
+        or account_id in (select account_id from landed_account_ids)
+        or event_id in (select event_id from event_ids_in_play)
         or {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
 ),
 

@@ -37,8 +37,10 @@ events as (
     select * from {{ ref('fct_events') }}
 ),
 
+-- every account that landed events, as the incremental path marks them
 touched_accounts as (
-    select distinct account_id from events
+    select distinct account_id from {{ ref('int_events__contract_checked') }}
+    where account_id is not null
 ),
 
 {% endif %}

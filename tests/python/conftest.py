@@ -1,0 +1,63 @@
+"""Shared fixtures: one generated landing folder and one DuckDB warehouse built from it per session.
+
+Builds write their dbt artifacts to a temporary target directory so a test run never disturbs the
+project's own target/ (or a developer's concurrent `dbt` run).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+SAMPLE_END = date(2026, 9, 30)
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a block (session fixtures cannot monkeypatch)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from milestones.generate import generate
+
+    out = tmp_path_factory.mktemp("landing")
+    generate(accounts=150, days=180, seed=11, out=out, dirty_rate=0.02, end_date=SAMPLE_END, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    artifacts = tmp_path_factory.mktemp("dbt")
+    with environment(DBT_TARGET_PATH=str(artifacts / "target"), DBT_LOG_PATH=str(artifacts / "logs")):
+        yield artifacts
+
+
+@pytest.fixture(scope="session")
+def built_duckdb(
+    sample_landing: Path, dbt_artifacts: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """The sample landing folder loaded and built on DuckDB, as of the sample's last day."""
+    from milestones.build import run_build
+    from milestones.load import load_directory
+
+    database = tmp_path_factory.mktemp("warehouse") / "milestones.duckdb"
+    with environment(MILESTONES_DUCKDB_PATH=str(database), MILESTONES_TARGET="duckdb"):
+        load_directory(sample_landing)
+        assert run_build(as_of=SAMPLE_END) == 0, "dbt build failed on the sample data"
+        yield database
