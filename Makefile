@@ -56,6 +56,10 @@ sample-build: install
 dev: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
+BENCH_EVENTS ?= 10000000
+bench: install
+	$(BIN)/milestones bench --events $(BENCH_EVENTS)
+
 docs: install
 	$(BIN)/dbt docs generate
 	@echo "dbt docs in target/; serve them with: $(BIN)/dbt docs serve --host 127.0.0.1"

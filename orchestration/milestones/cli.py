@@ -71,8 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--target", default=None)
     build.add_argument("--select", default=None, help="dbt selection (default: everything)")
 
-    commands.add_parser("report", help="write the HTML report")
-    commands.add_parser("export", help="write the CRM change feed")
+    bench = commands.add_parser("bench", help="time load, full and incremental builds on N generated events")
+    bench.add_argument("--events", type=_positive_int, default=10_000_000)
+    bench.add_argument("--out", type=Path, default=None, help="folder of bench_<N>.json")
+    bench.add_argument("--work-dir", type=Path, default=None, help="work folder parent (.tmp/bench/)")
+    bench.add_argument("--keep", action="store_true", help="keep the work folder")
+    bench.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for the run, e.g. 4GB")
+    bench.add_argument("--threads", type=_positive_int, default=None, help="DuckDB threads for the run")
+
+    report = commands.add_parser("report", help="write the HTML report")
+    report.add_argument("--target", default=None)
+    report.add_argument("--out", type=Path, default=None, help="file or folder (default: reports/)")
+    export = commands.add_parser("export", help="write the CRM change feed")
+    export.add_argument("--target", default=None)
+    export.add_argument("--out-dir", type=Path, default=None, help="default: reports/exports/")
     return parser
 
 
@@ -114,6 +126,27 @@ def _run(args: argparse.Namespace) -> int:
         from milestones.demo import run_demo
 
         return run_demo(accounts=args.accounts, days=args.days)
+    if args.command == "bench":
+        from milestones.bench import run_bench
+
+        return run_bench(
+            events=args.events,
+            out_dir=args.out,
+            keep=args.keep,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            work_dir=args.work_dir,
+        ).exit_code
+    if args.command == "report":
+        from milestones.report import write_report
+
+        print(f"report: {write_report(target=args.target, out=args.out)}")
+        return 0
+    if args.command == "export":
+        from milestones.export import export_changes
+
+        print(export_changes(target=args.target, out_dir=args.out_dir))
+        return 0
     raise UserError(f"'{args.command}' is not built yet")
 
 

@@ -1,0 +1,467 @@
+"""`milestones bench`: how fast the warehouse builds, and where the time goes (issue 7, parts 3 and 4).
+
+One run: generate about N event rows (the number of accounts calibrated on a small sample), hold back the
+last day, load the rest, build from scratch (`--full-refresh`), time a hand-written DuckDB query of the
+core milestone computation on the same data, land the held-back day and build incrementally. Both builds
+run as of the held-back day. Every phase runs in a child process of its own (see
+milestones.bench.phases) so that its peak memory is measured alone.
+
+Everything happens in a work folder (default: a new folder under .tmp/bench/, removed at the end unless
+keep): the landing files, the DuckDB file, its spill folder, the validations' Data Docs and, unless
+DBT_TARGET_PATH / DBT_LOG_PATH are set, dbt's artifacts and logs. The project's warehouse is never
+touched. DuckDB settings are the profile's: memory_limit, threads and temp_directory come from
+MILESTONES_DUCKDB_MEMORY_LIMIT, MILESTONES_DUCKDB_THREADS and MILESTONES_DUCKDB_TEMP_DIRECTORY, which
+memory_limit and threads set for the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from milestones import paths
+from milestones.bench import report
+from milestones.bench.phases import (
+    PhaseResult,
+    build,
+    generate_events,
+    load_folder,
+    max_rss_bytes,
+    reference_query,
+    run_phase,
+    split_last_day,
+)
+from milestones.errors import UserError
+
+DEFAULT_EVENTS = 10_000_000
+DAYS = 180
+SEED = 7
+DIRTY_RATE = 0.01
+# Event rows per account over 180 days, roughly (the calibration run measures the real figure).
+GUESS_EVENTS_PER_ACCOUNT = 1_800
+CALIBRATION_ACCOUNTS = (10, 200)
+# The profile's defaults (profiles.example.yml), reported when the environment sets nothing.
+PROFILE_DEFAULTS = {
+    "MILESTONES_DUCKDB_MEMORY_LIMIT": "8GB",
+    "MILESTONES_DUCKDB_THREADS": "2",
+    "MILESTONES_THREADS": "2",
+}
+PRODUCT_PHASES = ("load", "full build", "load day", "incremental build")
+BENCH_VERSION = 1
+
+
+@dataclass
+class BenchResult:
+    requested_events: int
+    events: int = 0
+    events_full_build: int = 0
+    events_held_back: int = 0
+    accounts: int = 0
+    held_back_day: str | None = None
+    load_s: float | None = None
+    full_build_s: float | None = None
+    events_per_second: float | None = None
+    incremental_load_s: float | None = None
+    incremental_s: float | None = None
+    incremental_ratio: float | None = None
+    peak_memory_bytes: int | None = None
+    reference: dict[str, Any] = field(default_factory=dict)
+    full_build: dict[str, Any] = field(default_factory=dict)
+    incremental_build: dict[str, Any] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=dict)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    started_at: str = ""
+    total_s: float = 0.0
+    work_dir: str | None = None
+    report_path: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.full_build.get("exit_code") == 0 and self.incremental_build.get("exit_code") == 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when both builds passed (a missed target is a finding, not a failure), else 1."""
+        return 0 if self.succeeded else 1
+
+    def table_row(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key, _ in report.TABLE_COLUMNS}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"bench_version": BENCH_VERSION}
+        data.update({name: getattr(self, name) for name in self.__dataclass_fields__})
+        data["succeeded"] = self.succeeded
+        return data
+
+
+def run_bench(
+    events: int = DEFAULT_EVENTS,
+    out_dir: Path | None = None,
+    keep: bool = False,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    *,
+    work_dir: Path | None = None,
+    seed: int = SEED,
+    days: int = DAYS,
+    dirty_rate: float = DIRTY_RATE,
+) -> BenchResult:
+    """Run the bench and print its table. out_dir: where bench_<events>.json goes (default
+    reports/bench/); work_dir: where the work folder is made (default .tmp/bench/)."""
+    if events < 1:
+        raise UserError("--events must be positive")
+    if memory_limit is not None:
+        try:
+            report.parse_size(memory_limit)
+        except ValueError:
+            raise UserError(f"--memory-limit is not a memory size (like 4GB): {memory_limit!r}") from None
+    if threads is not None and threads < 1:
+        raise UserError("--threads must be positive")
+    root = Path(work_dir) if work_dir else Path(".tmp/bench")
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"bench_{events}_", dir=root.resolve()))
+    out_path = (Path(out_dir) if out_dir else paths.reports_dir() / "bench") / f"bench_{events}.json"
+    result = BenchResult(requested_events=events, started_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    say = _Progress()
+    try:
+        with _environment(_bench_environment(work, memory_limit, threads)):
+            result.settings = _settings(work, seed, days, dirty_rate)
+            result.machine = _machine()
+            say(f"work folder {work}; {_describe_settings(result.settings)}")
+            _run(result, work, events, seed, days, dirty_rate, say)
+    finally:
+        if keep:
+            result.work_dir = str(work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    result.total_s = round(say.elapsed(), 1)
+    _finish(result, out_path)
+    return result
+
+
+def _run(
+    result: BenchResult, work: Path, events: int, seed: int, days: int, dirty_rate: float, say: _Progress
+) -> None:
+    phases: list[PhaseResult] = []
+
+    def phase(step: str, name: str, function: Any, **kwargs: Any) -> PhaseResult:
+        say(f"{step} {name} ...")
+        outcome = run_phase(name, function, **kwargs)
+        phases.append(outcome)
+        result.phases = [p.summary() for p in phases]
+        say(f"{step} {name}: {outcome.seconds:,.1f}s, peak memory {report.format_bytes(outcome.peak_bytes)}")
+        return outcome
+
+    # 1. calibrate the accounts for the events asked for, then generate. The volume per account varies a
+    # lot between accounts (segments, activity), so a run that lands more than 10% off is made again once
+    # with the accounts corrected by its own, much larger, sample.
+    accounts = report.calibration_accounts(events, GUESS_EVENTS_PER_ACCOUNT, *CALIBRATION_ACCOUNTS)
+    generated = work / "generated"
+    step = "calibrate"
+    tries = 0
+    while True:
+        manifest = phase(
+            "1/7",
+            step,
+            generate_events,
+            accounts=accounts,
+            days=days,
+            seed=seed,
+            out=generated,
+            dirty_rate=dirty_rate,
+            progress=step != "calibrate",
+        ).value
+        tries += step != "calibrate"
+        corrected = report.accounts_for_events(events, manifest["event_rows"], accounts)
+        say(
+            f"      {manifest['event_rows']:,} event rows from {accounts:,} accounts "
+            f"({manifest['event_rows'] / accounts:,.0f} per account)"
+        )
+        if corrected == accounts or (
+            step != "calibrate" and report.close_enough(events, manifest["event_rows"])
+        ):
+            break
+        if tries >= 2:
+            break
+        say(f"      {corrected:,} accounts for {events:,} events")
+        shutil.rmtree(generated)
+        accounts, step = corrected, "generate"
+    result.accounts = manifest["accounts"]
+    result.events = manifest["event_rows"]
+
+    # 2. hold back the last day
+    day = date.fromisoformat(manifest["end_date"])
+    result.held_back_day = day.isoformat()
+    base, day_dir = work / "landing", work / "landing_day"
+    split = phase(
+        "2/7", "hold back the last day", split_last_day, source=generated, base=base, day_dir=day_dir, day=day
+    )
+    result.events_full_build = split.value.base_rows
+    result.events_held_back = split.value.held_back_rows
+    say(
+        f"      {result.events_full_build:,} event rows before {day}, {result.events_held_back:,} held back "
+        f"-> {split.value.held_back_file.name}"
+    )
+
+    # 3. load the history, 4. build it from scratch, 5. the reference query on the same data
+    loaded = phase("3/7", "load", load_folder, directory=base)
+    result.load_s = round(loaded.seconds, 3)
+    # Both builds run as of the held-back day, as a scheduled `milestones build` (no --as-of) would on that
+    # day: the same dbt vars let the second build reuse dbt's parse of the first (partial parsing).
+    as_of_full = day
+    full = phase(
+        "4/7",
+        "full build",
+        build,
+        as_of=as_of_full,
+        full_refresh=True,
+        keep_run_results=work / "run_results_full.json",
+    )
+    result.full_build_s = round(full.seconds, 3)
+    result.full_build = _build_details(full, as_of_full, result.settings["dbt_threads"])
+    if full.seconds > 0:
+        result.events_per_second = round(result.events_full_build / full.seconds, 1)
+    try:
+        result.reference = phase("5/7", "reference query", reference_query, as_of=as_of_full).value
+    except Exception as error:  # a finding to report, not a reason to lose the rest of the run
+        result.reference = {"error": str(error).strip().splitlines()[0]}
+        say(f"5/7 reference query failed: {result.reference['error']}")
+    if result.full_build_s and result.reference.get("seconds"):
+        result.reference["full_build_ratio"] = round(result.full_build_s / result.reference["seconds"], 2)
+
+    # 6. land the held-back day, 7. build incrementally as of that day
+    day_load = phase("6/7", "load day", load_folder, directory=day_dir)
+    result.incremental_load_s = round(day_load.seconds, 3)
+    incremental = phase(
+        "7/7",
+        "incremental build",
+        build,
+        as_of=day,
+        full_refresh=False,
+        keep_run_results=work / "run_results_incremental.json",
+    )
+    result.incremental_s = round(incremental.seconds, 3)
+    result.incremental_build = _build_details(incremental, day, result.settings["dbt_threads"])
+    if full.seconds > 0:
+        result.incremental_ratio = round(incremental.seconds / full.seconds, 4)
+    if result.full_build.get("run_results") and result.incremental_build.get("run_results"):
+        result.incremental_build["models_vs_full"] = report.compare_builds(
+            json.loads(Path(result.full_build["run_results"]).read_text()),
+            json.loads(Path(result.incremental_build["run_results"]).read_text()),
+        )
+    for details in (result.full_build, result.incremental_build):
+        details.pop("run_results", None)
+    result.peak_memory_bytes = max(p.peak_bytes for p in phases if p.name in PRODUCT_PHASES)
+
+
+def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> dict[str, Any]:
+    details: dict[str, Any] = {"as_of": as_of.isoformat(), "exit_code": outcome.value["exit_code"]}
+    path = outcome.value.get("run_results")
+    if not path:
+        details["error"] = "dbt wrote no run_results.json"
+        return details
+    details["run_results"] = path  # read again to compare the builds, then dropped (the folder may go)
+    run_results = json.loads(Path(path).read_text())
+    dbt_seconds = outcome.value.get("dbt_seconds") or outcome.seconds
+    details["timing"] = report.dbt_timing(run_results, dbt_seconds, threads).to_dict()
+    # what `milestones build` runs after dbt (the data validations)
+    details["after_dbt_s"] = round(max(0.0, outcome.seconds - dbt_seconds), 3)
+    details["slowest_models"] = report.slowest_nodes(run_results, types=report.DATA_NODE_TYPES)
+    details["slowest_tests"] = report.slowest_nodes(run_results, limit=5, types=report.TEST_NODE_TYPES)
+    details["not_passed"] = report.failed_nodes(run_results)
+    return details
+
+
+def _finish(result: BenchResult, out_path: Path) -> None:
+    memory_limit = result.settings.get("memory_limit")
+    targets = report.check_targets(
+        events=result.events,
+        events_per_second=result.events_per_second,
+        incremental_ratio=result.incremental_ratio,
+        memory_limit_bytes=report.parse_size(memory_limit) if memory_limit else None,
+        completed=result.succeeded,
+        memory_limit_text=memory_limit,
+    )
+    result.targets = [
+        {"name": t.name, "met": t.met, "verdict": t.verdict, "detail": t.detail} for t in targets
+    ]
+    # this process (it runs no phase itself) and, for reference, the largest of all its children
+    result.settings["bench_process_peak_bytes"] = max_rss_bytes(resource.RUSAGE_SELF)
+    result.settings["largest_child_peak_bytes"] = max_rss_bytes(resource.RUSAGE_CHILDREN)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    result.report_path = str(out_path.resolve())
+    out_path.write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    print(render(result))
+
+
+def render(result: BenchResult) -> str:
+    """The printed report: the table, the builds' slowest nodes and overhead, the reference, the targets."""
+    lines = ["", report.format_table([result.table_row()]), ""]
+    if not result.succeeded:
+        lines += [
+            "WARNING: a build failed; its nodes after the failure were skipped and the validations may not",
+            "have run, so its time is short of a passing build's and the targets are not judged.",
+            "",
+        ]
+    for title, details in (
+        ("full build", result.full_build),
+        ("incremental build", result.incremental_build),
+    ):
+        timing = details.get("timing")
+        if not timing:
+            continue
+        if details.get("exit_code") == 0:
+            status = "passed"
+        elif details["not_passed"]:
+            status = f"FAILED: {len(details['not_passed'])} dbt nodes failed or skipped"
+        else:
+            status = "FAILED after dbt: the data validations"
+        lines.append(
+            f"{title} (as of {details['as_of']}, {status}): dbt {timing['wall_s']:,.1f}s wall, nodes busy "
+            f"{timing['busy_s']:,.1f}s (sum of node times {timing['node_seconds']:,.1f}s over "
+            f"{timing['threads'] or '?'} dbt threads); dbt overhead {timing['overhead_s']:,.1f}s "
+            f"({timing['overhead_share']:.0%}), of which start-up and parsing {timing['startup_s']:,.1f}s; "
+            f"after dbt (validations) {details['after_dbt_s']:,.1f}s"
+        )
+        lines.append(f"  node time by type: {report.format_by_type(timing['by_type'])}")
+        lines.append("  slowest models:")
+        lines.append(report.format_nodes(details["slowest_models"]))
+        lines.append("  slowest tests:")
+        lines.append(report.format_nodes(details["slowest_tests"]))
+    if result.incremental_build.get("models_vs_full"):
+        lines.append("models costing the incremental build most (time in the full build, share of it):")
+        lines.append(report.format_comparison(result.incremental_build["models_vs_full"]))
+    reference = result.reference
+    if reference.get("seconds"):
+        agreement = (
+            f"; {reference['only_reference']:,} only in it, "
+            f"{reference['only_product']:,} only in the product's"
+            if "only_reference" in reference
+            else f"; not compared: {reference.get('comparison_error')}"
+        )
+        ratio = reference.get("full_build_ratio")
+        lines.append(
+            f"reference query (one DuckDB statement, valid events -> criteria met -> milestone completion, "
+            f"without dependencies and overrides): {reference['seconds']:,.1f}s, "
+            f"{reference['completions']:,} completions{agreement}; full build / reference = "
+            f"{ratio if ratio is not None else '-'}x"
+        )
+    elif reference.get("error"):
+        lines.append(f"reference query failed: {reference['error']}")
+    lines.append("targets:")
+    lines += [f"  {t['verdict']:>11}  {t['name']}: {t['detail']}" for t in result.targets]
+    lines.append(
+        f"written to {result.report_path}"
+        + (f"; work folder kept: {result.work_dir}" if result.work_dir else "")
+    )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------ environment
+def _bench_environment(work: Path, memory_limit: str | None, threads: int | None) -> dict[str, str]:
+    values = {
+        "MILESTONES_DUCKDB_PATH": str(work / "warehouse.duckdb"),
+        "MILESTONES_TARGET": "duckdb",
+        # what the build writes besides the warehouse (Data Docs of the validations)
+        "MILESTONES_REPORTS_DIR": str(work / "reports"),
+    }
+    if memory_limit:
+        values["MILESTONES_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    if threads:
+        values["MILESTONES_DUCKDB_THREADS"] = str(threads)
+    if not os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY"):
+        values["MILESTONES_DUCKDB_TEMP_DIRECTORY"] = str(work / "duckdb_tmp")
+    if not os.environ.get("DBT_TARGET_PATH"):
+        values["DBT_TARGET_PATH"] = str(work / "dbt" / "target")
+    if not os.environ.get("DBT_LOG_PATH"):
+        values["DBT_LOG_PATH"] = str(work / "dbt" / "logs")
+    return values
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _setting(variable: str) -> str:
+    return os.environ.get(variable) or PROFILE_DEFAULTS[variable]
+
+
+def _settings(work: Path, seed: int, days: int, dirty_rate: float) -> dict[str, Any]:
+    return {
+        "memory_limit": _setting("MILESTONES_DUCKDB_MEMORY_LIMIT"),
+        "duckdb_threads": int(_setting("MILESTONES_DUCKDB_THREADS")),
+        "dbt_threads": int(_setting("MILESTONES_THREADS")),
+        "temp_directory": os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY"),
+        "duckdb_path": os.environ.get("MILESTONES_DUCKDB_PATH"),
+        "seed": seed,
+        "days": days,
+        "dirty_rate": dirty_rate,
+    }
+
+
+def _describe_settings(settings: dict[str, Any]) -> str:
+    return (
+        f"DuckDB memory_limit {settings['memory_limit']}, {settings['duckdb_threads']} DuckDB threads, "
+        f"{settings['dbt_threads']} dbt threads, spilling to {settings['temp_directory']}"
+    )
+
+
+def _machine() -> dict[str, Any]:
+    import duckdb
+
+    try:
+        from dbt.version import __version__ as dbt_version
+    except ImportError:  # pragma: no cover
+        dbt_version = None
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        load = None
+    memory = None
+    if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return {
+        "cpus": os.cpu_count(),
+        "memory_bytes": memory,
+        "load_average_1m_at_start": round(load, 2) if load is not None else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt": str(dbt_version) if dbt_version else None,
+    }
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def __call__(self, text: str) -> None:
+        sys.stderr.write(f"bench [{self.elapsed():7.1f}s] {text}\n")
+        sys.stderr.flush()
