@@ -74,17 +74,20 @@ def test_values_are_the_spec_s(built_duckdb: Path) -> None:
             r
             for (r,) in connection.execute(
                 "select distinct reason from main_marts.fct_event_contract_violations"
-            )
+            ).fetchall()
         }
         statuses = {
-            s for (s,) in connection.execute("select distinct status from main_marts.fct_account_milestones")
+            s
+            for (s,) in connection.execute(
+                "select distinct status from main_marts.fct_account_milestones"
+            ).fetchall()
         }
         sources = {
             s
             for (s,) in connection.execute(
                 "select distinct completion_source from main_marts.fct_account_milestones"
                 " where completion_source is not null"
-            )
+            ).fetchall()
         }
     # the sample is generated dirty on purpose: every reason occurs
     assert reasons == REASONS

@@ -21,7 +21,7 @@ from typing import Any
 
 from milestones import paths
 from milestones.validation.batches import WarehouseReader, dialect_for
-from milestones.validation.suites import Check, Suite, generate_suites
+from milestones.validation.suites import Check, Suite, contract_rate_min_rows, generate_suites
 
 DATA_DOCS_SITE = "milestones"
 MAX_EXAMPLES = 5
@@ -101,15 +101,19 @@ def validate_warehouse(
     seeds_dir: Path | None = None,
     suites: list[Suite] | None = None,
     log: Callable[[str], None] | None = None,
+    min_rows: int | None = None,
 ) -> ValidationReport:
     """Validate the built warehouse of a dbt target against the generated suites.
 
     `seeds_dir` points the suite generator at another copy of the tracking plan (default: seeds/).
+    A tolerated share (`mostly`) is judged only on at least `min_rows` rows (default: the dbt var
+    `contract_rate_min_rows`, as dbt's violation-rate tests do).
     Data Docs go to `data_docs_dir` (default: reports/data_docs/ under MILESTONES_REPORTS_DIR).
     """
     from milestones.warehouse import connect, resolve
 
     suites = suites if suites is not None else generate_suites(seeds_dir=seeds_dir)
+    min_rows = contract_rate_min_rows() if min_rows is None else min_rows
     data_docs_dir = (data_docs_dir or default_data_docs_dir()).resolve()
     say = log or (lambda message: None)
     context = _gx_context(data_docs_dir)
@@ -142,7 +146,7 @@ def validate_warehouse(
             failures = [
                 totals_of_check.failure(suite.name, check)
                 for check, totals_of_check in zip(suite.checks, totals, strict=True)
-                if not totals_of_check.passed(check)
+                if not totals_of_check.passed(check, min_rows)
             ]
             report.failed += failures
             report.suites.append(SuiteOutcome(suite.name, rows, batches, len(suite.checks), len(failures)))
@@ -313,14 +317,17 @@ class _Totals:
             if len(self.examples) < MAX_EXAMPLES and value not in self.examples:
                 self.examples.append(value)
 
-    def passed(self, check: Check) -> bool:
+    def passed(self, check: Check, min_rows: int) -> bool:
         if self.error:
             return False
         mostly = check.kwargs.get("mostly")
         if mostly is None:
             return self.all_batches_passed
         considered = self.element_count - self.missing_count
-        return considered == 0 or (considered - self.unexpected_count) / considered >= mostly
+        # a tolerated rate needs enough rows to mean anything: the same minimum as dbt's rate tests
+        if considered < min_rows:
+            return True
+        return (considered - self.unexpected_count) / considered >= mostly
 
     def failure(self, suite_name: str, check: Check) -> FailedExpectation:
         column = check.kwargs.get("column") or ",".join(

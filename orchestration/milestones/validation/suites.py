@@ -104,6 +104,15 @@ class Suite:
     checks: tuple[Check, ...] = field(default_factory=tuple)
 
 
+def contract_rate_min_rows(project_dir: Path | None = None) -> int:
+    """The dbt var `contract_rate_min_rows`: fewer rows than this are too few to judge a rate (100)."""
+    project_file = (project_dir or paths.PROJECT_DIR) / "dbt_project.yml"
+    try:
+        return int(yaml.safe_load(project_file.read_text())["vars"]["contract_rate_min_rows"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return 100
+
+
 def contract_error_rate(project_dir: Path | None = None) -> float:
     """The dbt var `contract_violation_error_rate` of dbt_project.yml (0.25 when absent)."""
     project_file = (project_dir or paths.PROJECT_DIR) / "dbt_project.yml"
