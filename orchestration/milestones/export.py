@@ -1,0 +1,378 @@
+"""`milestones export`: the CRM change feed.
+
+Reads the snapshot `crm_account_milestone_sync_snapshot` (the history of crm_account_milestone_sync,
+check strategy on row_hash) and writes the accounts whose synced fields changed since the previous
+export as one JSON Lines file per batch:
+
+    <export dir>/crm_account_milestone_sync/changes_000001.jsonl, changes_000002.jsonl, ...
+    <export dir>/crm_account_milestone_sync/_state.json          the watermark and the batch log
+
+The export dir is MILESTONES_EXPORT_DIR, else <reports dir>/exports. Each line is one account:
+`_op` (`upsert`, or `delete` when its crm_id left the sync), `_batch`, `_changed_at` (when the
+snapshot recorded the version), then every column of the sync table (crm_id, ..., row_hash,
+updated_at). A batch holds the latest version of each crm_id recorded in the snapshot after the
+watermark, and only when it differs from the version the previous batch delivered (a value that
+changed and changed back is not sent again). Batch files are immutable once they appear: a consumer
+processes them in number order and remembers the last one it applied.
+
+Crash safety. The watermark is the snapshot's dbt_valid_from; the state file lives beside the feed
+(so deleting the folder starts a full re-export, and the feed and its watermark can never disagree).
+One export:
+
+1. records the batch it is about to write (number and watermark bounds) in the state file as
+   `pending` (atomically: temp file, fsync, rename);
+2. writes the rows to a temporary file, fsyncs it and renames it to its final name;
+3. advances the watermark and clears `pending` (atomically again).
+
+A crash before 1 changes nothing. A crash in 2 leaves a temporary file (deleted on the next run) and
+the pending record: the next run rewrites the same batch from the same bounds - the rows are the same,
+since snapshot versions recorded at or before the upper bound never change. A crash after the rename
+leaves the final file: the next run sees it and only completes step 3. So nothing is lost and nothing
+is written twice. Only one export runs at a time (a lock file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from milestones import paths
+from milestones.duckdb_handles import release_dbt_duckdb
+from milestones.errors import UserError
+from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
+
+FEED_NAME = "crm_account_milestone_sync"
+SNAPSHOT_NAME = "crm_account_milestone_sync_snapshot"
+STATE_FILE = "_state.json"
+STATE_VERSION = 1
+# Fault injection for the crash tests: `kill_after_rows=N` (SIGKILL once N rows are in the temporary
+# file) or `kill_before_commit` (SIGKILL after the rename, before the watermark advances).
+FAULT_VARIABLE = "MILESTONES_EXPORT_FAULT"
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    rows: int
+    upserts: int
+    deletes: int
+    batch: int | None
+    path: Path | None
+    watermark: str | None
+    resumed: bool = False
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return f"CRM change feed: nothing changed since the last export (watermark {self.watermark})"
+        resumed = " (finished an interrupted export)" if self.resumed else ""
+        return (
+            f"CRM change feed: batch {self.batch}, {self.rows} changed accounts "
+            f"({self.upserts} upserts, {self.deletes} deletes) in {self.path}{resumed}"
+        )
+
+
+def export_dir() -> Path:
+    """MILESTONES_EXPORT_DIR, else <reports dir>/exports."""
+    configured = os.environ.get("MILESTONES_EXPORT_DIR")
+    return Path(configured).resolve() if configured else paths.reports_dir() / "exports"
+
+
+def export_changes(target: str | None = None, out_dir: Path | None = None) -> ExportSummary:
+    """Write the rows of the CRM sync that changed since the last export; see the module docstring."""
+    feed_dir = (out_dir or export_dir()).resolve() / FEED_NAME
+    feed_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = resolve(target)
+    with _exclusive(feed_dir / ".lock"):
+        _remove_temporary_files(feed_dir)
+        state = _read_state(feed_dir)
+        resumed = state["pending"] is not None
+        with _connection(warehouse) as connection:
+            snapshot = _snapshot_relation(connection, warehouse)
+            if not resumed:
+                upper = _latest_version_at(connection, warehouse, snapshot)
+                lower = state["watermark"]
+                if upper is None or (lower is not None and upper <= lower):
+                    return ExportSummary(0, 0, 0, None, None, lower)
+                batch = state["next_batch"]
+                state["pending"] = {
+                    "batch": batch,
+                    "lower": lower,
+                    "upper": upper,
+                    "file": f"changes_{batch:06d}.jsonl",
+                }
+                _write_state(feed_dir, state)
+            pending = state["pending"]
+            final = feed_dir / pending["file"]
+            if final.exists():
+                # the crash came after the rename: the batch is complete, only the commit is missing
+                rows, upserts, deletes = _count_feed(final)
+            else:
+                columns, records = _changes(
+                    connection, snapshot, pending["lower"], pending["upper"], warehouse
+                )
+                rows, upserts, deletes = _write_feed(final, pending["batch"], columns, records)
+        _maybe_fault("kill_before_commit")
+        if rows:
+            state["batches"].append(
+                {
+                    "batch": pending["batch"],
+                    "file": pending["file"],
+                    "rows": rows,
+                    "upserts": upserts,
+                    "deletes": deletes,
+                    "after": pending["lower"],
+                    "through": pending["upper"],
+                }
+            )
+            # a batch without rows writes no file and uses no number: consumers see no gaps
+            state["next_batch"] = pending["batch"] + 1
+        state["watermark"] = pending["upper"]
+        state["pending"] = None
+        _write_state(feed_dir, state)
+        if not rows:
+            return ExportSummary(0, 0, 0, None, None, pending["upper"], resumed)
+        return ExportSummary(rows, upserts, deletes, pending["batch"], final, pending["upper"], resumed)
+
+
+@contextlib.contextmanager
+def _connection(warehouse: Warehouse) -> Iterator[Any]:
+    release_dbt_duckdb()
+    connection = warehouse.connect(read_only=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _placeholder(warehouse: Warehouse) -> str:
+    return "?" if isinstance(warehouse, DuckDBWarehouse) else "%s"
+
+
+def _query(connection: Any, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, list(parameters))
+        columns = [description[0] for description in cursor.description]
+        return columns, cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _snapshot_relation(connection: Any, warehouse: Warehouse) -> str:
+    schema = f"{warehouse.schema}_snapshots"
+    p = _placeholder(warehouse)
+    _, found = _query(
+        connection,
+        f"select count(*) from information_schema.tables where table_schema = {p} and table_name = {p}",
+        [schema, SNAPSHOT_NAME],
+    )
+    if not found[0][0]:
+        raise UserError(
+            f"no {schema}.{SNAPSHOT_NAME} in {warehouse.describe()}: run `milestones build` first"
+        )
+    return f"{schema}.{SNAPSHOT_NAME}"
+
+
+def _latest_version_at(connection: Any, warehouse: Warehouse, snapshot: str) -> str | None:
+    """The new watermark: when the snapshot recorded its latest version."""
+    _, rows = _query(connection, f"select max(dbt_valid_from) from {snapshot}")
+    latest = rows[0][0]
+    return None if latest is None else _timestamp_text(latest)
+
+
+def _changes(
+    connection: Any, snapshot: str, lower: str | None, upper: str, warehouse: Warehouse
+) -> tuple[list[str], list[tuple]]:
+    """The latest version of each crm_id recorded in (lower, upper], unless the previous batch sent it.
+
+    `delivered` is the version each crm_id had at the lower watermark, i.e. what the consumer holds.
+    A deletion is sent only for a crm_id the consumer holds; a live version only when it is new to
+    the consumer, follows a deletion, or has another row_hash.
+    """
+    p = _placeholder(warehouse)
+    columns, _ = _query(connection, f"select * from {snapshot} where 1 = 0")
+    is_deleted = "dbt_is_deleted = 'True'" if "dbt_is_deleted" in columns else "false"
+    synced = [column for column in columns if not column.startswith("dbt_")]
+    parameters: list[Any] = []
+    after_lower = "true"
+    delivered = f"select crm_id, row_hash, false as is_deleted from {snapshot} where false"
+    if lower is not None:
+        after_lower = f"dbt_valid_from > cast({p} as timestamp)"
+        delivered = f"""
+            select crm_id, row_hash, {is_deleted} as is_deleted
+            from {snapshot}
+            where dbt_valid_from <= cast({p} as timestamp)
+              and (dbt_valid_to is null or dbt_valid_to > cast({p} as timestamp))
+        """
+    sql = f"""
+        with
+
+        delivered as ({delivered}),
+
+        versions as (
+            select
+                snapshot_versions.*,
+                {is_deleted} as is_deleted,
+                row_number() over (partition by crm_id order by dbt_valid_from desc) as recency
+            from {snapshot} as snapshot_versions
+            where {after_lower} and dbt_valid_from <= cast({p} as timestamp)
+        ),
+
+        latest as (
+            select * from versions
+            where recency = 1
+        )
+
+        select
+            case when latest.is_deleted then 'delete' else 'upsert' end as _op,
+            latest.dbt_valid_from as _changed_at,
+            {", ".join(f"latest.{column}" for column in synced)}
+        from latest
+        left join delivered
+            on latest.crm_id = delivered.crm_id
+        where
+            (latest.is_deleted and delivered.crm_id is not null and not delivered.is_deleted)
+            or (
+                not latest.is_deleted
+                and (
+                    delivered.crm_id is null
+                    or delivered.is_deleted
+                    or delivered.row_hash <> latest.row_hash
+                )
+            )
+        order by latest.crm_id
+    """
+    if lower is not None:
+        parameters += [lower, lower, lower]
+    parameters.append(upper)
+    return _query(connection, sql, parameters)
+
+
+def _write_feed(final: Path, batch: int, columns: list[str], records: list[tuple]) -> tuple[int, int, int]:
+    """Write the batch to a temporary file, fsync, rename into place. No rows: no file."""
+    if not records:
+        return 0, 0, 0
+    temporary = final.with_name(final.name + ".tmp")
+    fault_rows = _fault_rows()
+    upserts = deletes = 0
+    with temporary.open("w", encoding="utf-8") as feed:
+        for written, record in enumerate(records, start=1):
+            values = dict(zip(columns, record, strict=True))
+            line = {"_op": values.pop("_op"), "_batch": batch, "_changed_at": values.pop("_changed_at")}
+            line.update(values)
+            feed.write(json.dumps(line, default=_json_value, ensure_ascii=False) + "\n")
+            if line["_op"] == "delete":
+                deletes += 1
+            else:
+                upserts += 1
+            if fault_rows is not None and written >= fault_rows:
+                feed.flush()
+                os.fsync(feed.fileno())
+                os.kill(os.getpid(), signal.SIGKILL)
+        feed.flush()
+        os.fsync(feed.fileno())
+    os.replace(temporary, final)
+    _fsync_directory(final.parent)
+    return len(records), upserts, deletes
+
+
+def _count_feed(final: Path) -> tuple[int, int, int]:
+    upserts = deletes = 0
+    with final.open(encoding="utf-8") as feed:
+        for line in feed:
+            if json.loads(line)["_op"] == "delete":
+                deletes += 1
+            else:
+                upserts += 1
+    return upserts + deletes, upserts, deletes
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _timestamp_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return str(value)
+
+
+def _read_state(feed_dir: Path) -> dict[str, Any]:
+    path = feed_dir / STATE_FILE
+    if not path.exists():
+        return {"version": STATE_VERSION, "watermark": None, "next_batch": 1, "pending": None, "batches": []}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read the export state {path}: {error}") from None
+    if state.get("version") != STATE_VERSION:
+        raise UserError(f"{path} has state version {state.get('version')!r}, expected {STATE_VERSION}")
+    return state
+
+
+def _write_state(feed_dir: Path, state: dict[str, Any]) -> None:
+    """Atomically: a temporary file, fsync, rename, fsync the folder."""
+    path = feed_dir / STATE_FILE
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_directory(feed_dir)
+
+
+def _remove_temporary_files(feed_dir: Path) -> None:
+    """Leftovers of a crashed run: never read by consumers (they read *.jsonl only)."""
+    for leftover in feed_dir.glob("*.tmp"):
+        leftover.unlink()
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another export is writing {lock_path.parent}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fault_rows() -> int | None:
+    fault = os.environ.get(FAULT_VARIABLE, "")
+    if fault.startswith("kill_after_rows="):
+        return int(fault.split("=", 1)[1])
+    return None
+
+
+def _maybe_fault(point: str) -> None:
+    if os.environ.get(FAULT_VARIABLE) == point:
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)

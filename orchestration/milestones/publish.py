@@ -1,0 +1,231 @@
+"""Safe reads for BI tools: after a green build, copy the marts into a separate serving DuckDB file.
+
+A BI tool that opens the build's own warehouse file collides with the build: DuckDB lets one process
+write a file, and readers in other processes are refused while it does. So BI tools read a serving
+file instead, which only this module writes, and only like this:
+
+1. build a complete new file beside the serving file (same folder, so the rename below stays on one
+   file system): the warehouse is ATTACHed read-only and every table and view of the marts and
+   snapshots schemas is copied as a table with `create table ... as select` (a view such as fct_events
+   is materialised: the serving file stands alone), plus a manifest (schema `serving_manifest`);
+2. checkpoint and close it, fsync it;
+3. `os.replace` it over the serving file (atomic on POSIX) and fsync the folder.
+
+A reader therefore opens either the previous complete file or the new complete file, never a mixture
+and never a lock: a reader that has the old file open keeps reading the old inode until it reconnects.
+Nothing is published when the build fails (build.py calls `publish` only after a green build), and a
+publish that fails midway deletes its temporary file and leaves the last good serving file in place.
+
+Compatibility: BI tools embed their own, often older, DuckDB (Metabase's DuckDB driver, duckdb-engine
+under Superset, Evidence's DuckDB connector). The serving file is written with DuckDB's storage
+version SERVING_STORAGE_VERSION (v1.0.0), which every DuckDB from 1.0.0 on reads; the warehouse
+itself keeps the running DuckDB's newest storage format.
+
+On PostgreSQL there is nothing to do: readers never block on writers there (MVCC) and dbt swaps each
+rebuilt table in within a transaction, so `publish` returns None.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from milestones import paths
+from milestones.duckdb_handles import release_dbt_duckdb
+from milestones.errors import UserError
+from milestones.warehouse import DuckDBWarehouse, duckdb_config, resolve
+
+SERVING_STORAGE_VERSION = "v1.0.0"
+# The schemas a BI tool reads, relative to the dbt target schema (`main` on DuckDB).
+SERVED_SCHEMA_SUFFIXES = ("marts", "snapshots")
+MANIFEST_SCHEMA = "serving_manifest"
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    schema: str
+    name: str
+    rows: int
+
+
+def serving_path() -> Path:
+    """MILESTONES_SERVING_PATH, else serving.duckdb beside the warehouse file (warehouse/serving.duckdb)."""
+    configured = os.environ.get("MILESTONES_SERVING_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return paths.duckdb_path().parent / "serving.duckdb"
+
+
+def publish(target: str | None = None, serving: Path | None = None) -> Path | None:
+    """Copy the marts of a green build into the serving file atomically; return its path.
+
+    Returns None on PostgreSQL (readers are never blocked there; nothing to publish).
+    """
+    warehouse = resolve(target)
+    if not isinstance(warehouse, DuckDBWarehouse):
+        _say(f"{warehouse.describe()} serves readers itself (MVCC): nothing to publish")
+        return None
+    if not warehouse.path.exists():
+        raise UserError(f"no warehouse at {warehouse.path}: run `milestones build` first")
+    release_dbt_duckdb()
+    destination = (serving or serving_path()).resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(destination.with_name(destination.name + ".lock")):
+        temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            tables = _write_serving_file(warehouse, temporary)
+            _fsync(temporary)
+            _remove_stale_wal(destination)
+            os.replace(temporary, destination)
+            _fsync_directory(destination.parent)
+        finally:
+            for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+    rows = sum(table.rows for table in tables)
+    _say(f"published {len(tables)} tables ({rows} rows) to {destination}, storage {SERVING_STORAGE_VERSION}")
+    return destination
+
+
+def _write_serving_file(warehouse: DuckDBWarehouse, temporary: Path) -> list[PublishedTable]:
+    import duckdb
+
+    connection = duckdb.connect(":memory:", config=duckdb_config())
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute("set enable_progress_bar = false")
+        connection.execute(f"attach {_literal(str(warehouse.path))} as source (read_only)")
+        connection.execute(
+            f"attach {_literal(str(temporary))} as serving"
+            f" (storage_version {_literal(SERVING_STORAGE_VERSION)})"
+        )
+        schemas = [f"{warehouse.schema}_{suffix}" for suffix in SERVED_SCHEMA_SUFFIXES]
+        listed = connection.execute(
+            f"""
+            select table_schema, table_name
+            from information_schema.tables
+            where table_catalog = 'source'
+              and table_schema in ({", ".join("?" for _ in schemas)})
+              and table_type in ('BASE TABLE', 'VIEW')
+            order by table_schema, table_name
+            """,
+            schemas,
+        ).fetchall()
+        if not any(schema == f"{warehouse.schema}_marts" for schema, _ in listed):
+            raise UserError(f"{warehouse.path} has no marts: run `milestones build` first")
+        published: list[PublishedTable] = []
+        connection.execute("begin transaction")
+        for schema in sorted({schema for schema, _ in listed}):
+            connection.execute(f"create schema serving.{_identifier(schema)}")
+        for schema, name in listed:
+            relation = f"{_identifier(schema)}.{_identifier(name)}"
+            connection.execute(f"create table serving.{relation} as select * from source.{relation}")
+            (rows,) = connection.execute(f"select count(*) from serving.{relation}").fetchone()
+            published.append(PublishedTable(schema, name, rows))
+        _write_manifest(connection, warehouse, published)
+        connection.execute("commit")
+        connection.execute("checkpoint serving")
+        connection.execute("detach serving")
+        connection.execute("detach source")
+    finally:
+        connection.close()
+    return published
+
+
+def _write_manifest(connection: Any, warehouse: DuckDBWarehouse, published: list[PublishedTable]) -> None:
+    """serving_manifest.publication (one row) and .published_tables: what readers check counts against."""
+    import duckdb
+
+    as_of = None
+    with contextlib.suppress(duckdb.Error):
+        (as_of,) = connection.execute(
+            f"select max(as_of_date) from source.{warehouse.schema}_marts.dim_account_milestone_status"
+        ).fetchone()
+    connection.execute(f"create schema serving.{MANIFEST_SCHEMA}")
+    connection.execute(
+        f"""
+        create table serving.{MANIFEST_SCHEMA}.publication as
+        select
+            cast(? as varchar) as publication_id,
+            cast(? as timestamp) as published_at,
+            cast(? as date) as as_of_date,
+            cast(? as varchar) as source_path,
+            cast(? as varchar) as written_by_duckdb,
+            cast(? as varchar) as storage_version,
+            cast(? as integer) as tables_published
+        """,
+        [
+            uuid.uuid4().hex,
+            datetime.now(UTC).replace(tzinfo=None),
+            as_of,
+            str(warehouse.path),
+            duckdb.__version__,
+            SERVING_STORAGE_VERSION,
+            len(published),
+        ],
+    )
+    connection.execute(
+        f"""
+        create table serving.{MANIFEST_SCHEMA}.published_tables (
+            table_schema varchar, table_name varchar, row_count bigint
+        )
+        """
+    )
+    if published:
+        connection.executemany(
+            f"insert into serving.{MANIFEST_SCHEMA}.published_tables values (?, ?, ?)",
+            [[table.schema, table.name, table.rows] for table in published],
+        )
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """One publish at a time per serving file (a second one waits for the first)."""
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_wal(destination: Path) -> None:
+    """A WAL beside the serving file belongs to the old file (someone opened it writable), never the new."""
+    with contextlib.suppress(FileNotFoundError):
+        destination.with_name(destination.name + ".wal").unlink()
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"milestones publish: {message}\n")
