@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, date, datetime
 
 from milestones.dbt_invocation import DbtOutcome, FailedNode, dbt_vars, run_dbt
+from milestones.publish import publish
 from milestones.validation import validate_warehouse
 from milestones.warehouse import connect
 
@@ -32,7 +33,13 @@ def run_build(
     # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
     validation = validate_warehouse(target=target)
     print(validation.summary())
-    return 0 if validation.ok else 1
+    if not validation.ok:
+        return 1
+    # only a green build reaches the BI tools: the serving file is swapped in whole (DuckDB only)
+    served = publish(target)
+    if served is not None:
+        print(f"published for BI tools: {served}")
+    return 0
 
 
 def print_failures(outcome: DbtOutcome, target: str | None) -> None:

@@ -32,7 +32,13 @@ def run_demo(accounts: int, days: int) -> int:
     exit_code = run_build(as_of=as_of)
     if exit_code != 0:
         return exit_code
+    from milestones.export import export_changes
+    from milestones.report import write_report
+
+    print(export_changes())
+    report = write_report()
     print(summarize())
+    print(f"report: {report}")
     return 0
 
 

@@ -44,7 +44,12 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     artifacts = tmp_path_factory.mktemp("dbt")
-    with environment(DBT_TARGET_PATH=str(artifacts / "target"), DBT_LOG_PATH=str(artifacts / "logs")):
+    with environment(
+        DBT_TARGET_PATH=str(artifacts / "target"),
+        DBT_LOG_PATH=str(artifacts / "logs"),
+        # Data Docs, reports and exports of test builds stay out of the checkout
+        MILESTONES_REPORTS_DIR=str(artifacts / "reports"),
+    ):
         yield artifacts
 
 
