@@ -13,6 +13,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 .PHONY: install system-deps demo test lint fix pytest sample-build dev docs bench lock clean
 
 install: $(VENV)/.installed profiles.yml
+	@mkdir -p warehouse
 
 # The report is checked in a real headless browser: Debian's chromium (root installs it on CI).
 system-deps:
