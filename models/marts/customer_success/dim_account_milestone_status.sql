@@ -49,8 +49,8 @@ milestone_rollups as (
         max(completed_at) as last_milestone_completed_at,
         max(case when status = 'active' then sequence end) as current_sequence,
         {% for slot in range(1, slots + 1) %}
-            max(case when sequence = {{ slot }} then milestone_id end) as milestone_{{ '%02d' % slot }}_id,
-            max(case when sequence = {{ slot }} then completed_at end) as milestone_{{ '%02d' % slot }}_completed_at,
+        max(case when sequence = {{ slot }} then milestone_id end) as milestone_{{ '%02d' % slot }}_id,
+        max(case when sequence = {{ slot }} then completed_at end) as milestone_{{ '%02d' % slot }}_completed_at,
         {% endfor %}
         {{ dbt.bool_or('is_stalled') }} as is_stalled
     from named_milestones
@@ -88,8 +88,8 @@ final as (
         coalesce(account_outcomes.is_churned, false) as is_churned,
         milestone_rollups.last_milestone_completed_at,
         {% for slot in range(1, slots + 1) %}
-            milestone_rollups.milestone_{{ '%02d' % slot }}_id,
-            milestone_rollups.milestone_{{ '%02d' % slot }}_completed_at,
+        milestone_rollups.milestone_{{ '%02d' % slot }}_id,
+        milestone_rollups.milestone_{{ '%02d' % slot }}_completed_at,
         {% endfor %}
         {{ as_of_date() }} as as_of_date
     from accounts

@@ -18,10 +18,10 @@ early_event_counts as (
 
 thresholds as (
     {%- for threshold in var('candidate_occurrence_thresholds') %}
-        select cast({{ threshold }} as {{ dbt.type_int() }}) as occurrence_threshold
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+    select cast({{ threshold }} as {{ dbt.type_int() }}) as occurrence_threshold
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
     {%- endfor %}
 ),
 
