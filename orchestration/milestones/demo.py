@@ -65,16 +65,14 @@ def summarize() -> str:
     import duckdb
 
     with duckdb.connect(str(paths.duckdb_path()), read_only=True) as connection:
-        accounts, completed, total, stalled = connection.execute(
+        accounts, completed, total = connection.execute(
             """
-            select
-                count(*),
-                sum(milestones_completed),
-                sum(milestones_total),
-                sum(case when is_stalled then 1 else 0 end)
+            select count(*), sum(milestones_completed), sum(milestones_total)
             from main_marts.dim_account_milestone_status
             """
         ).fetchone()
+        # the queue holds the stalled accounts that are still customers
+        (stalled,) = connection.execute("select count(*) from main_marts.mart_intervention_queue").fetchone()
         top = connection.execute(
             """
             select account_name, segment, milestone_name, days_overdue, playbook
@@ -87,7 +85,7 @@ def summarize() -> str:
         "",
         f"accounts: {accounts}",
         f"milestones completed: {completed} of {total}",
-        f"stalled accounts: {stalled}",
+        f"stalled accounts (still customers): {stalled}",
         "top interventions:",
     ]
     for account_name, segment, milestone_name, days_overdue, playbook in top:
