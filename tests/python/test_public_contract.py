@@ -93,3 +93,19 @@ def test_values_are_the_spec_s(built_duckdb: Path) -> None:
     assert reasons == REASONS
     assert statuses == {"completed", "active", "pending"}
     assert sources == {"product", "csm"}
+
+
+def test_quarantine_matches_the_generator_s_ground_truth(built_duckdb: Path, sample_landing: Path) -> None:
+    """The generator records each dirty row's intended rule; the contract must find exactly those."""
+    import json
+
+    manifest = json.loads((sample_landing / "_manifest.json").read_text())
+    with duckdb.connect(str(built_duckdb), read_only=True) as connection:
+        by_reason = dict(
+            connection.execute(
+                "select reason, count(*) from main_marts.fct_event_contract_violations group by 1"
+            ).fetchall()
+        )
+        (valid,) = connection.execute("select count(*) from main_marts.fct_events").fetchone()
+    assert by_reason == manifest["dirty"]["by_reason"]
+    assert valid == manifest["counts"]["events_valid"]
