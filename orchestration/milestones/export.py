@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 from milestones import paths
-from milestones.duckdb_handles import release_dbt_duckdb
 from milestones.errors import UserError
 from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
 
@@ -145,7 +144,6 @@ def export_changes(target: str | None = None, out_dir: Path | None = None) -> Ex
 
 @contextlib.contextmanager
 def _connection(warehouse: Warehouse) -> Iterator[Any]:
-    release_dbt_duckdb()
     connection = warehouse.connect(read_only=True)
     try:
         yield connection

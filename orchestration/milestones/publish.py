@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from milestones import paths
-from milestones.duckdb_handles import release_dbt_duckdb
 from milestones.errors import UserError
 from milestones.warehouse import DuckDBWarehouse, duckdb_config, resolve
 
@@ -75,7 +74,6 @@ def publish(target: str | None = None, serving: Path | None = None) -> Path | No
         return None
     if not warehouse.path.exists():
         raise UserError(f"no warehouse at {warehouse.path}: run `milestones build` first")
-    release_dbt_duckdb()
     destination = (serving or serving_path()).resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(destination.with_name(destination.name + ".lock")):

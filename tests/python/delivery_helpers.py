@@ -11,14 +11,11 @@ from typing import Any
 
 import duckdb
 
-from milestones.duckdb_handles import release_dbt_duckdb
-
 SYNC = "main_marts.crm_account_milestone_sync"
 
 
 def copy_warehouse(source: Path, directory: Path) -> Path:
     """A private copy of a built warehouse (the session's one is shared and must not change)."""
-    release_dbt_duckdb()  # close dbt's handle so the file on disk is checkpointed and complete
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "milestones.duckdb"
     shutil.copyfile(source, target)
@@ -29,13 +26,11 @@ def copy_warehouse(source: Path, directory: Path) -> Path:
 
 
 def query(database: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple]:
-    release_dbt_duckdb()
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(sql, parameters or []).fetchall()
 
 
 def execute(database: Path, *statements: str) -> None:
-    release_dbt_duckdb()
     with duckdb.connect(str(database)) as connection:
         for statement in statements:
             connection.execute(statement)

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 from milestones import paths
-from milestones.duckdb_handles import release_dbt_duckdb
 from milestones.report.data import Reader, gather
 from milestones.report.page import render
 from milestones.warehouse import resolve
@@ -32,7 +31,6 @@ def write_report(target: str | None = None, out: Path | None = None) -> Path:
         destination = destination / REPORT_FILE
     destination = destination.resolve()
     warehouse = resolve(target)
-    release_dbt_duckdb()
     connection = warehouse.connect(read_only=True)
     try:
         data = gather(Reader(connection, warehouse))
