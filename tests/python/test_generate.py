@@ -653,6 +653,54 @@ def test_some_accounts_are_stalled_at_the_end_date(large) -> None:
     assert 0.1 * len(a) < stalled < 0.5 * len(a)
 
 
+def test_accounts_skip_milestones_and_go_on(large) -> None:
+    """Reaching a milestone does not imply reaching every earlier one, only its dependencies: without
+    skips each later milestone's events would stand in for all earlier ones in the retention analysis."""
+    t = pd.read_csv(large / "_truth_milestones.csv", dtype=str, keep_default_na=False)
+    ms = seed("milestones.csv").set_index("milestone_id")
+    ms["sequence"] = ms.sequence.astype(int)
+    done = t[t.product_completed_at != ""].groupby("account_id").milestone_id.agg(set)
+    skipped_then_went_on = 0
+    for milestones in done:
+        for reached in milestones:
+            row = ms.loc[reached]
+            earlier = ms[(ms.segment == row.segment) & (ms.sequence < row.sequence)].index
+            deps = {d for d in row.depends_on.split("|") if d}
+            skipped_then_went_on += any(e not in milestones and e not in deps for e in earlier)
+    assert skipped_then_went_on > 0.05 * len(done)
+
+
+def test_everyday_events_happen_before_their_milestone_and_stay_below_it(large) -> None:
+    """task_completed (paid p_tasks_flowing: 20 of them) is everyday work: accounts that never reach the
+    milestone complete tasks too, always fewer than the threshold."""
+    import duckdb
+
+    t = pd.read_csv(large / "_truth_milestones.csv", dtype=str, keep_default_na=False)
+    never = set(t[(t.milestone_id == "p_tasks_flowing") & (t.criteria_met_at == "")].account_id)
+    counts = (
+        frame(
+            duckdb.connect().execute(
+                f"""
+            with ev as (
+                select event_id, account_id, event_name
+                from read_json('{large}/events_*.jsonl', columns={{event_id: 'VARCHAR', {JSONL_COLUMNS[1:]})
+                union all
+                select event_id, account_id, event_name from read_parquet('{large}/events_*.parquet')
+            )
+            select account_id, count(distinct event_id) as n from ev
+            where event_name = 'task_completed' group by 1
+            """
+            )
+        )
+        .set_index("account_id")
+        .n
+    )
+    seen = counts.reindex(sorted(never)).fillna(0)
+    assert len(seen) > 50
+    assert (seen >= 1).mean() > 0.3, "accounts short of the milestone complete tasks too"
+    assert (seen >= 20).mean() < 0.02, "and stay below its threshold"
+
+
 def test_guided_setup_speeds_up_the_targeted_milestone(large) -> None:
     manifest = json.loads((large / "_manifest.json").read_text())
     exp = next(e for e in manifest["experiments"] if e["experiment_id"] == "exp_guided_setup")

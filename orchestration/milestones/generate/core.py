@@ -296,7 +296,7 @@ def generate(
     depth = np.zeros(accounts)
     for plan in world.plans.values():
         reached = ((world.end_active[plan.accs, None] > plan.T) & (plan.T < NEVER)).sum(axis=1)
-        depth[plan.accs] = 0.3 + 0.7 * reached / len(plan.milestones)
+        depth[plan.accs] = 0.8 + 0.2 * reached / len(plan.milestones)
 
     volume = expected_volume(world, depth)
     for b in global_batches:
@@ -820,6 +820,12 @@ def _write_truth(out: Path, world: World, completions, overrides, account_ids) -
     return completed_total
 
 
+def _needs_users(plan, top: list[dict]) -> bool:
+    """Whether one of the milestones in top counts distinct active users."""
+    ids = {e["milestone_id"] for e in top}
+    return any(c.is_user_anchor for ms in plan.milestones if ms.milestone_id in ids for c in ms.criteria)
+
+
 def _manifest(
     world: World,
     seeds: Seeds,
@@ -866,7 +872,12 @@ def _manifest(
         top = effects[:3]
         drivers[s] = {
             "driver_milestones": [e["milestone_id"] for e in top],
-            "driver_events": sorted({ev for e in top for ev in e["events"] if ev != ANY_EVENT}),
+            "driver_events": sorted(
+                {ev for e in top for ev in e["events"] if ev != ANY_EVENT}
+                | ({"invite_accepted"} & set(seeds.events) if _needs_users(plan, top) else set())
+            ),
+            "driver_events_note": "the events of the driver milestones' criteria; a criterion on distinct "
+            "active users (`*`) shows as invite_accepted, the event of a user joining",
             "drivers": top,
             "all_milestones": effects,
             "churn_model": (
@@ -884,7 +895,10 @@ def _manifest(
             "segment": e.segment,
             "assignment": "50/50 at signup, every account of the segment",
             "description": e.description,
-            "true_effect": {"duration_multiplier": e.duration_multiplier},
+            "true_effect": {
+                "duration_multiplier": e.duration_multiplier,
+                "skip_odds_multiplier": e.skip_odds_multiplier,
+            },
         }
         if e.sequence is not None and e.sequence <= len(plan.milestones):
             ms = plan.milestones[e.sequence - 1]

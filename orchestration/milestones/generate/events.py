@@ -278,6 +278,37 @@ class GroupEmitter:
             self.history.add(b)
         return out
 
+    def pre_activity(self, rng: np.random.Generator) -> list[Batch]:
+        """The everyday use of a milestone's event before the account works on the milestone (or, if it
+        never does, during its whole life), at the event's background rate and always below the
+        criterion's threshold, so the criterion is still met exactly at its drawn instant. Without it an
+        event like task_completed would only ever appear on the way to its milestone, and its mere
+        presence would mark how far an account had got."""
+        world, plan = self.world, self.plan
+        accs = plan.accs
+        cap = min(c.threshold for c in self.group) - 1
+        rate = RATES.get(self.event, DEFAULT_RATE) * SEGMENT_RATE.get((plan.name, self.event), 1.0)
+        lo = world.signup[accs] + 60
+        hi = np.minimum(plan.start[:, self.j], world.end_active[accs])
+        days = np.maximum(hi - lo, 0) / DAY
+        expected = rate * MEAN_P_ACTIVE * days * world.active_count(accs, lo)
+        # events outside the criterion's filter (a task moved to "done") never count: they keep their rate
+        ((prop, misses),) = self.miss_tokens.items() if len(self.miss_tokens) == 1 else ((None, []),)
+        share_missed = len(misses) / (len(misses) + len(self.filter_values.get(prop, []))) if misses else 0.0
+        out: list[Batch] = []
+        for n_events, miss in (
+            (np.minimum(rng.poisson(expected * (1 - share_missed)), max(cap, 0)), None),
+            (rng.poisson(expected * share_missed), (prop, misses) if misses else None),
+        ):
+            width = int(n_events.max(initial=0))
+            if not width:
+                continue
+            times = lo[:, None] + (rng.random((accs.size, width)) * (hi - lo)[:, None]).astype(np.int64)
+            col = np.broadcast_to(np.arange(width)[None, :], times.shape)
+            keep = col < n_events[:, None]
+            out += self._rows(accs, times, keep, col, hi, np.ones(accs.size, np.int64), miss)
+        return out
+
     def _rows(self, accs, times, keep, ordinal, end, group_no, miss=None) -> list[Batch]:
         rng, factory, world = self.rng, self.factory, self.world
         n_acc = times.shape[0]
@@ -354,6 +385,30 @@ class GroupEmitter:
         return self.factory.pool_id(prop.name, acc, group_no)
 
 
+def everyday_events(world: World, segment: str) -> set[str]:
+    """Events a criterion of the segment counts plainly (count, no distinct, no group-by) and that no
+    other milestone of the segment and no lifecycle step uses: teams do them from their first day,
+    below the threshold, long before the milestone is worked on (GroupEmitter.pre_activity). Not the events of
+    a milestone gated by a one-off step (a criterion met by one event, like creating the automation
+    that then runs): nothing of it happens before that step."""
+    uses: dict[str, list[Criterion]] = {}
+    owners: dict[str, set[str]] = {}
+    milestones = world.seeds.segments[segment]
+    gated = {ms.milestone_id for ms in milestones if min(c.threshold for c in ms.criteria) <= 1}
+    for c in world.seeds.criteria(segment):
+        uses.setdefault(c.event_name, []).append(c)
+        owners.setdefault(c.event_name, set()).add(c.milestone_id)
+    return {
+        name
+        for name, crits in uses.items()
+        if name != ANY_EVENT
+        and name not in LIFECYCLE_EVENTS
+        and len(owners[name]) == 1
+        and not owners[name] & gated
+        and all(c.measure == "count" and not c.group_by_property for c in crits)
+    }
+
+
 def criteria_batches(world: World, factory: ValueFactory, lifecycle: list[Batch]) -> list[Batch]:
     out: list[Batch] = []
     for si, (s, plan) in enumerate(world.plans.items()):
@@ -361,13 +416,19 @@ def criteria_batches(world: World, factory: ValueFactory, lifecycle: list[Batch]
         for b in lifecycle:
             if b.event in {c.event_name for c in world.seeds.criteria(s)}:
                 history.add(b)
+        everyday = everyday_events(world, s)
         for j, ms in enumerate(plan.milestones):
             for gi, group in enumerate(joint_groups(ms, world.seeds.events)):
                 if group[0].event_name == ANY_EVENT:
                     # `*` distinct user_id: made by user activation; other `*` measures: left to activity
                     continue
                 rng = np.random.default_rng([world.seed, 6, si, j, gi])
-                out += GroupEmitter(world, factory, plan, j, group, rng, history).batches()
+                emitter = GroupEmitter(world, factory, plan, j, group, rng, history)
+                if group[0].event_name in everyday:
+                    for b in emitter.pre_activity(np.random.default_rng([world.seed, 10, si, j, gi])):
+                        history.add(b)
+                        out.append(b)
+                out += emitter.batches()
     return out
 
 

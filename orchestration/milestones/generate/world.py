@@ -11,10 +11,11 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from milestones.generate.seeds import Criterion, Milestone, Seeds, joint_groups
+from milestones.generate.seeds import ANY_EVENT, Criterion, Milestone, Seeds, joint_groups
 from milestones.generate.timefmt import DAY, epoch_seconds
 
 NEVER = np.int64(2**62)
+SKIP_LOGIT = -0.8  # log-odds that an account skips a milestone it works on, at fit 0
 
 # Criterion modes (per account): what the generator emits for it.
 NONE, FULL, NEAR = 0, 1, 2
@@ -81,7 +82,7 @@ PROFILES = {
         0.7,
         0.7,
         0.036,
-        2.0,
+        4.5,
         ("team", "business"),
     ),
     "enterprise": SegmentProfile(
@@ -112,6 +113,7 @@ class Experiment:
     sequence: int | None  # milestone sequence whose duration changes
     duration_multiplier: float
     description: str
+    skip_odds_multiplier: float = 1.0  # on the odds that an account skips that milestone
 
 
 EXPERIMENTS = (
@@ -121,7 +123,9 @@ EXPERIMENTS = (
         2,
         0.7,
         "Guided setup wizard that walks the admin through inviting teammates; treatment completes the "
-        "segment's 2nd milestone ~30% faster (days from the previous milestone x 0.7).",
+        "segment's 2nd milestone ~30% faster (days from the previous milestone x 0.7) and skips it half as "
+        "often (odds x 0.5).",
+        0.5,
     ),
     Experiment(
         "exp_onboarding_email_v2",
@@ -131,6 +135,17 @@ EXPERIMENTS = (
         "Rewritten onboarding email sequence; no effect on any milestone (an A/A-like control).",
     ),
 )
+
+
+def _skippable(milestones: tuple[Milestone, ...]) -> list[bool]:
+    """A milestone may be skipped unless another milestone of the segment counts the same event: the
+    skipped one's near-miss events would run on into the other's window and meet it at the wrong time."""
+    out = []
+    for j, ms in enumerate(milestones):
+        mine = {c.event_name for c in ms.criteria if c.event_name != ANY_EVENT}
+        others = {c.event_name for i, other in enumerate(milestones) if i != j for c in other.criteria}
+        out.append(not (mine & others))
+    return out
 
 
 def sigmoid(x):
@@ -162,8 +177,8 @@ class SegmentPlan:
     milestones: tuple[Milestone, ...]
     accs: np.ndarray
     T: np.ndarray  # drawn completion instant per milestone, NEVER past the milestone an account fails at
-    start: np.ndarray  # the window each milestone's work happens in starts here (previous completion/signup)
-    failed: np.ndarray  # index of the milestone the account will never complete (len(milestones): none)
+    start: np.ndarray  # work on each milestone starts here (latest completion, signup); NEVER: not worked on
+    failed: np.ndarray  # (accounts, milestones): worked on but never completed
     weights: np.ndarray  # normalised to sum 100
     crit_mode: dict[str, np.ndarray] = field(default_factory=dict)
     crit_time: dict[str, np.ndarray] = field(default_factory=dict)  # drawn met-at (FULL) or NEVER
@@ -253,6 +268,13 @@ class World:
 
     # ---------------------------------------------------------------- milestone schedule
     def _schedule(self, s: str, rng: np.random.Generator) -> SegmentPlan:
+        """Draw each account's milestone journey. An account works through its segment's milestones in
+        sequence until it gives up (a chance that falls with fit), leaving near misses on the milestone
+        it gave up on. On the way it may skip a milestone (from the second on; the chance falls with fit)
+        and go on to the next: a skipped milestone is not worked on at all, and neither is one whose
+        dependencies were not reached. Skips are what make each milestone's own effect on churn visible:
+        without them, reaching a later milestone would imply every earlier one, and its events would
+        stand in for all of them in the retention analysis."""
         si = self.segment_names.index(s)
         milestones = self.seeds.segments[s]
         accs = np.flatnonzero(self.segment == si)
@@ -262,13 +284,34 @@ class World:
         tz = self.tz[accs]
         T = np.full((k, m), NEVER, np.int64)
         start = np.full((k, m), NEVER, np.int64)
-        failed = np.full(k, m, np.int64)
+        failed = np.zeros((k, m), bool)
+        index = {ms.milestone_id: j for j, ms in enumerate(milestones)}
+        skippable = _skippable(milestones)
+        missed_users = np.full(k, np.iinfo(np.int64).max, np.int64)  # fewest users of a missed milestone
         prev = self.signup[accs].copy()
         alive = np.ones(k, bool)
         for j, ms in enumerate(milestones):
-            start[:, j] = np.where(alive, prev, NEVER)
+            deps_ok = np.ones(k, bool)
+            for d in ms.depends_on:
+                if d in index:
+                    deps_ok &= T[:, index[d]] < NEVER
+            users = [c.threshold for c in ms.criteria if c.is_user_anchor]
+            # n users cannot be active after an earlier milestone needing no more than n was missed
+            if users:
+                deps_ok &= max(users) < missed_users
+            works = alive & deps_ok
             go_on = alive & (rng.random(k) < sigmoid(p.progress + 1.3 * z - 0.03 * j))
-            failed[alive & ~go_on] = j
+            skip_logit = np.full(k, SKIP_LOGIT) - 0.5 * z
+            for e in self.experiments:
+                if e.segment == s and e.sequence == ms.sequence and e.skip_odds_multiplier != 1.0:
+                    treated = self.variant[e.experiment_id][accs] == 1
+                    skip_logit = np.where(treated, skip_logit + np.log(e.skip_odds_multiplier), skip_logit)
+            skip = rng.random(k) < sigmoid(skip_logit)
+            skip &= skippable[j] and j > 0  # the first milestone is where every account starts
+            reach = works & go_on & ~skip
+            # the milestone the account gives up on was tried (near misses); a skipped one was not
+            failed[:, j] = works & ~go_on
+            start[:, j] = np.where(works & ~(skip & go_on), prev, NEVER)
             mult = np.exp(-0.3 - 0.45 * z + 0.45 * rng.standard_normal(k))
             for e in self.experiments:
                 if e.segment == s and e.sequence == ms.sequence:
@@ -281,8 +324,10 @@ class World:
                 local = t + tz
                 t = business_time(rng, local - local % DAY, tz)
             t = np.where(t > prev + 300, t, prev + rng.integers(300, 7200, k))
-            T[:, j] = np.where(go_on, t, NEVER)
-            prev = np.where(go_on, t, prev)
+            T[:, j] = np.where(reach, t, NEVER)
+            prev = np.where(reach, t, prev)
+            if users:
+                missed_users = np.where(reach, missed_users, np.minimum(missed_users, min(users)))
             alive = go_on
         weights = np.array([ms.weight for ms in milestones], float)
         weights = weights / weights.sum() * 100 if weights.sum() > 0 else np.full(m, 100 / m)
@@ -360,7 +405,7 @@ class World:
                 block = np.where(rng.random(k) < 0.8, choices[rng.integers(0, len(choices), k)], gate)
             start = plan.start[:, j]
             is_reached = plan.T[:, j] < NEVER
-            is_failed = plan.failed == j
+            is_failed = plan.failed[:, j]
             for ci, c in enumerate(crits):
                 mode = np.full(k, NONE, np.int8)
                 t = np.full(k, NEVER, np.int64)
