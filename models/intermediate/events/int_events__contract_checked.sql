@@ -50,15 +50,15 @@ event_ids_in_play as (
     select event_id from new_rows
     union
     select event_id from landed_events
-    where account_id in (select account_id from landed_account_ids)
+    where account_id in (select landed_account_ids.account_id from landed_account_ids)
 ),
 
 events as (
     select * from landed_events
     where
         load_id > {{ processed_load_watermark() }}
-        or account_id in (select account_id from landed_account_ids)
-        or event_id in (select event_id from event_ids_in_play)
+        or account_id in (select landed_account_ids.account_id from landed_account_ids)
+        or event_id in (select event_ids_in_play.event_id from event_ids_in_play)
         or {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
 ),
 

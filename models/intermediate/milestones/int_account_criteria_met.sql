@@ -28,7 +28,7 @@ touched_accounts as (
 
 events as (
     select * from {{ ref('fct_events') }}
-    where account_id in (select account_id from touched_accounts)
+    where account_id in (select touched_accounts.account_id from touched_accounts)
 ),
 
 {% else %}
