@@ -22,6 +22,7 @@ scored_renewals as (
         case when renewals.renewal_number = 1 then 'first_renewal' else 'later_renewals' end as renewal_scope,
         renewals.is_churned,
         renewals.is_expansion,
+        {{ days_between('scores.scored_on', 'renewals.renewal_date') }} as days_before_renewal,
         scores.health_score,
         scores.health_band,
         scores.engagement_score,
@@ -40,7 +41,8 @@ by_score as (
         health_score as score_value,
         health_band as band,
         is_churned,
-        is_expansion
+        is_expansion,
+        days_before_renewal
     from scored_renewals
 
     union all
@@ -53,7 +55,8 @@ by_score as (
         engagement_score as score_value,
         engagement_band as band,
         is_churned,
-        is_expansion
+        is_expansion,
+        days_before_renewal
     from scored_renewals
 ),
 
@@ -70,7 +73,8 @@ by_segment as (
         score_value,
         band,
         is_churned,
-        is_expansion
+        is_expansion,
+        days_before_renewal
     from by_score
 ),
 
@@ -87,7 +91,8 @@ final as (
         score_value,
         band,
         is_churned,
-        is_expansion
+        is_expansion,
+        days_before_renewal
     from by_segment
 )
 

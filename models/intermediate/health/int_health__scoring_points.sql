@@ -1,6 +1,7 @@
 -- The moments at which accounts are scored: every account on the as-of date (the customer record's
--- score), and every known renewal var backtest_days_before_renewal days before its date (the
--- backtest). One scoring model serves both, so the backtested score is the score a CSM sees.
+-- score), and every known renewal some days before its date (the backtest): the segment's
+-- backtest_days_before_renewal in segment_settings, else var backtest_days_before_renewal. One
+-- scoring model serves both, so the backtested score is the score a CSM sees.
 -- A renewal whose scoring date falls before the account's signup is not scored.
 
 with
@@ -12,6 +13,10 @@ accounts as (
 
 renewals as (
     select * from {{ ref('int_renewals__outcomes') }}
+),
+
+segment_settings as (
+    select * from {{ ref('segment_settings') }}
 ),
 
 current_points as (
@@ -26,6 +31,17 @@ current_points as (
     from accounts
 ),
 
+renewal_lead_days as (
+    select
+        renewals.*,
+        coalesce(
+            segment_settings.backtest_days_before_renewal, {{ var('backtest_days_before_renewal') }}
+        ) as days_before_renewal
+    from renewals
+    left join segment_settings
+        on renewals.segment = segment_settings.segment
+),
+
 renewal_points as (
     select
         {{ dbt.concat(["'renewal|'", 'renewal_id']) }} as scoring_point_id,
@@ -33,11 +49,9 @@ renewal_points as (
         account_id,
         segment,
         signed_up_at,
-        cast(
-            {{ dbt.dateadd('day', -1 * var('backtest_days_before_renewal'), 'renewal_date') }} as date
-        ) as scored_on,
+        cast({{ dbt.dateadd('day', '-1 * days_before_renewal', 'renewal_date') }} as date) as scored_on,
         renewal_id
-    from renewals
+    from renewal_lead_days
 ),
 
 points as (

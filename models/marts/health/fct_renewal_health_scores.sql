@@ -1,6 +1,7 @@
--- One row per known renewal that could be scored: both scores as they stood var
--- backtest_days_before_renewal days before the renewal, from what was known then, beside the
--- outcome. The base of the backtest; latest_input_on proves what the score was allowed to see.
+-- One row per known renewal that could be scored: both scores as they stood
+-- backtest_days_before_renewal days before the renewal (segment_settings, else the var), from what
+-- was known then, beside the outcome. The base of the backtest; latest_input_on proves what the
+-- score was allowed to see.
 
 with
 

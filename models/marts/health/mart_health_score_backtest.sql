@@ -1,10 +1,11 @@
--- How well each score, computed var backtest_days_before_renewal days before each renewal from
--- what was known then, told renewals from churns: per segment (and `all`), renewal scope (all,
--- first, later renewals) and score, the AUC - the chance that a renewed account scored above a
--- churned one, ties counting half (0.5 = no better than a coin) - from the Mann-Whitney rank sum
--- with mid-ranks for ties, its Hanley-McNeil standard error and confidence interval, the mean score
--- of each outcome, and the stratified AUC: pairs compared within one segment and renewal scope only,
--- so a pooled scope gets no credit for telling segments or first renewals from later ones.
+-- How well each score, computed some days before each renewal (segment_settings, else var
+-- backtest_days_before_renewal) from what was known then, told renewals from churns: per segment
+-- (and `all`), renewal scope (all, first, later renewals) and score, the AUC - the chance that a
+-- renewed account scored above a churned one, ties counting half (0.5 = no better than a coin) -
+-- from the Mann-Whitney rank sum with mid-ranks for ties, its Hanley-McNeil standard error and
+-- confidence interval, the mean score of each outcome, and the stratified AUC: pairs compared
+-- within one segment and renewal scope only, so a pooled scope gets no credit for telling segments
+-- or first renewals from later ones.
 
 with
 
@@ -36,6 +37,8 @@ summaries as (
         count(*) as renewals_scored,
         count(case when not is_churned then 1 end) as renewed,
         count(case when is_churned then 1 end) as churned,
+        min(days_before_renewal) as min_days_before_renewal,
+        max(days_before_renewal) as max_days_before_renewal,
         sum(case when not is_churned then mid_rank else 0 end) as renewed_rank_sum,
         avg(case when not is_churned then score_value end) as mean_score_renewed,
         avg(case when is_churned then score_value end) as mean_score_churned
@@ -101,7 +104,11 @@ final as (
         segment,
         renewal_scope,
         score_name,
-        cast({{ var('backtest_days_before_renewal') }} as {{ dbt.type_int() }}) as days_before_renewal,
+        -- one lead time per segment; `all` mixes segments, and says so with a null when they differ
+        cast(
+            case when min_days_before_renewal = max_days_before_renewal then min_days_before_renewal end
+            as {{ dbt.type_int() }}
+        ) as days_before_renewal,
         renewals_scored,
         renewed,
         churned,

@@ -1,5 +1,5 @@
 -- Lift by band: per segment (and `all`), renewal scope, score and band of the health_score_bands
--- seed, the renewals scored into the band var backtest_days_before_renewal days before the renewal,
+-- seed, the renewals scored into the band before the renewal (see int_health__scoring_points),
 -- how many churned, renewed and expanded, and the band's churn rate against the scope's (churn_lift
 -- 2 = the band churns twice as often as its scope). Empty bands are listed with zeros.
 

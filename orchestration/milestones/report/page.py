@@ -374,7 +374,7 @@ def _health(data: ReportData) -> str:
         churn = [rate for _, _, rate in data.bands_by_month]
         cards.append(
             '<div class="card"><h3>Over time'
-            "<small>accounts 30 days before renewal, by month scored</small></h3>"
+            "<small>accounts scored before their renewal, by month scored</small></h3>"
             + charts.stacked_columns(
                 columns,
                 data.band_order,
@@ -465,8 +465,7 @@ def _backtest(data: ReportData) -> str:
     if health and engagement and health["auc"] is not None and engagement["auc"] is not None:
         better = float(health["auc"]) > float(engagement["auc"])
         takeaway = (
-            f"Scored {health.get('days_before_renewal', 30)} days before each renewal from what was known "
-            "then, "
+            f"Scored {_lead_time(health, by_segment)} before each renewal from what was known then, "
             f"the milestone-weighted score reaches AUC <strong>{float(health['auc']):.2f}</strong> against "
             f"<strong>{float(engagement['auc']):.2f}</strong> for engagement alone: milestones "
             + ("predict churn better." if better else "do not beat engagement here.")
@@ -593,3 +592,20 @@ def _float(value: Any) -> float | None:
         return None
     number = float(value)
     return None if number != number else number  # NaN
+
+
+def _lead_time(row: dict, by_segment: dict) -> str:
+    """How long before the renewal the backtest scored: one figure, or each segment's when they differ
+    (the `all` row then has no single figure)."""
+    days = row.get("days_before_renewal")
+    if days is not None:
+        return f"{int(days)} days"
+    per_segment = {
+        segment: int(scores["health"]["days_before_renewal"])
+        for segment, scores in sorted(by_segment.items())
+        if segment != "all" and scores.get("health", {}).get("days_before_renewal") is not None
+    }
+    if not per_segment:
+        return "some days"
+    each = ", ".join(f"{segment} {lead}" for segment, lead in per_segment.items())
+    return f"{min(per_segment.values())} to {max(per_segment.values())} days ({each})"
