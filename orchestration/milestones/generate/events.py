@@ -14,7 +14,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from milestones.generate.seeds import ANY_EVENT, Criterion, EventSpec, Seeds, joint_groups
+from milestones.generate.seeds import (
+    ANY_EVENT,
+    Criterion,
+    EventSpec,
+    Seeds,
+    joint_groups,
+    milestones_counting,
+)
 from milestones.generate.timefmt import DAY, join
 from milestones.generate.values import (
     DEFAULT_PRESENT,
@@ -293,7 +300,7 @@ class GroupEmitter:
         days = np.maximum(hi - lo, 0) / DAY
         expected = rate * MEAN_P_ACTIVE * days * world.active_count(accs, lo)
         # events outside the criterion's filter (a task moved to "done") never count: they keep their rate
-        ((prop, misses),) = self.miss_tokens.items() if len(self.miss_tokens) == 1 else ((None, []),)
+        prop, misses = next(iter(self.miss_tokens.items()), (None, []))  # at most one filter misses
         share_missed = len(misses) / (len(misses) + len(self.filter_values.get(prop, []))) if misses else 0.0
         out: list[Batch] = []
         for n_events, miss in (
@@ -391,21 +398,19 @@ def everyday_events(world: World, segment: str) -> set[str]:
     below the threshold, long before the milestone is worked on (GroupEmitter.pre_activity). Not the events of
     a milestone gated by a one-off step (a criterion met by one event, like creating the automation
     that then runs): nothing of it happens before that step."""
-    uses: dict[str, list[Criterion]] = {}
-    owners: dict[str, set[str]] = {}
     milestones = world.seeds.segments[segment]
     gated = {ms.milestone_id for ms in milestones if min(c.threshold for c in ms.criteria) <= 1}
-    for c in world.seeds.criteria(segment):
-        uses.setdefault(c.event_name, []).append(c)
-        owners.setdefault(c.event_name, set()).add(c.milestone_id)
+    not_plain = {
+        c.event_name for c in world.seeds.criteria(segment) if c.measure != "count" or c.group_by_property
+    }
     return {
         name
-        for name, crits in uses.items()
+        for name, owners in milestones_counting(milestones).items()
         if name != ANY_EVENT
         and name not in LIFECYCLE_EVENTS
-        and len(owners[name]) == 1
-        and not owners[name] & gated
-        and all(c.measure == "count" and not c.group_by_property for c in crits)
+        and len(owners) == 1
+        and not owners & gated
+        and name not in not_plain
     }
 
 

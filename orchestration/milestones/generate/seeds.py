@@ -265,6 +265,15 @@ def load_seeds(seeds_dir: Path) -> Seeds:
     return Seeds(events=events, segments=segments, sha256=sha)
 
 
+def milestones_counting(milestones: tuple[Milestone, ...]) -> dict[str, set[str]]:
+    """Per event name (`*` included), the milestones whose criteria count it."""
+    out: dict[str, set[str]] = {}
+    for ms in milestones:
+        for c in ms.criteria:
+            out.setdefault(c.event_name, set()).add(ms.milestone_id)
+    return out
+
+
 def joint_groups(milestone: Milestone, events: dict[str, EventSpec]) -> list[list[Criterion]]:
     """The milestone's criteria, grouped so that criteria on the same event whose events can serve all
     of them at once (every event counting for each) are emitted together: filters on a shared property

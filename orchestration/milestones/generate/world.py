@@ -11,7 +11,14 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from milestones.generate.seeds import ANY_EVENT, Criterion, Milestone, Seeds, joint_groups
+from milestones.generate.seeds import (
+    ANY_EVENT,
+    Criterion,
+    Milestone,
+    Seeds,
+    joint_groups,
+    milestones_counting,
+)
 from milestones.generate.timefmt import DAY, epoch_seconds
 
 NEVER = np.int64(2**62)
@@ -140,12 +147,11 @@ EXPERIMENTS = (
 def _skippable(milestones: tuple[Milestone, ...]) -> list[bool]:
     """A milestone may be skipped unless another milestone of the segment counts the same event: the
     skipped one's near-miss events would run on into the other's window and meet it at the wrong time."""
-    out = []
-    for j, ms in enumerate(milestones):
-        mine = {c.event_name for c in ms.criteria if c.event_name != ANY_EVENT}
-        others = {c.event_name for i, other in enumerate(milestones) if i != j for c in other.criteria}
-        out.append(not (mine & others))
-    return out
+    counting = milestones_counting(milestones)
+    return [
+        all(len(counting[c.event_name]) == 1 for c in ms.criteria if c.event_name != ANY_EVENT)
+        for ms in milestones
+    ]
 
 
 def sigmoid(x):
@@ -176,7 +182,7 @@ class SegmentPlan:
     name: str
     milestones: tuple[Milestone, ...]
     accs: np.ndarray
-    T: np.ndarray  # drawn completion instant per milestone, NEVER past the milestone an account fails at
+    T: np.ndarray  # drawn completion instant per milestone, NEVER for one the account does not reach
     start: np.ndarray  # work on each milestone starts here (latest completion, signup); NEVER: not worked on
     failed: np.ndarray  # (accounts, milestones): worked on but never completed
     weights: np.ndarray  # normalised to sum 100
@@ -302,22 +308,19 @@ class World:
             works = alive & deps_ok
             go_on = alive & (rng.random(k) < sigmoid(p.progress + 1.3 * z - 0.03 * j))
             skip_logit = np.full(k, SKIP_LOGIT) - 0.5 * z
+            skip_draw = rng.random(k)
+            mult = np.exp(-0.3 - 0.45 * z + 0.45 * rng.standard_normal(k))
             for e in self.experiments:
-                if e.segment == s and e.sequence == ms.sequence and e.skip_odds_multiplier != 1.0:
+                if e.segment == s and e.sequence == ms.sequence:
                     treated = self.variant[e.experiment_id][accs] == 1
                     skip_logit = np.where(treated, skip_logit + np.log(e.skip_odds_multiplier), skip_logit)
-            skip = rng.random(k) < sigmoid(skip_logit)
+                    mult = np.where(treated, mult * e.duration_multiplier, mult)
+            skip = skip_draw < sigmoid(skip_logit)
             skip &= skippable[j] and j > 0  # the first milestone is where every account starts
             reach = works & go_on & ~skip
             # the milestone the account gives up on was tried (near misses); a skipped one was not
             failed[:, j] = works & ~go_on
             start[:, j] = np.where(works & ~(skip & go_on), prev, NEVER)
-            mult = np.exp(-0.3 - 0.45 * z + 0.45 * rng.standard_normal(k))
-            for e in self.experiments:
-                if e.segment == s and e.sequence == ms.sequence:
-                    mult = np.where(
-                        self.variant[e.experiment_id][accs] == 1, mult * e.duration_multiplier, mult
-                    )
             dur = np.maximum(ms.target_days * DAY * mult, 600).astype(np.int64)
             t = prev + dur
             if ms.target_days >= 1:
