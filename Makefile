@@ -35,14 +35,14 @@ demo: install
 test: install system-deps lint pytest sample-build
 
 lint: install
-	$(BIN)/ruff check orchestration tests/python
-	$(BIN)/ruff format --check orchestration tests/python
+	$(BIN)/ruff check src orchestration tests/python
+	$(BIN)/ruff format --check src orchestration tests/python
 	$(BIN)/dbt parse --quiet
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
 fix: install
-	$(BIN)/ruff check --fix orchestration tests/python
-	$(BIN)/ruff format orchestration tests/python
+	$(BIN)/ruff check --fix src orchestration tests/python
+	$(BIN)/ruff format src orchestration tests/python
 	$(BIN)/sqlfluff fix models
 
 pytest: install

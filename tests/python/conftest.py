@@ -34,7 +34,7 @@ def environment(**values: str) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from milestones.generate import generate
+    from milestones.sample import generate
 
     out = tmp_path_factory.mktemp("landing")
     generate(accounts=150, days=180, seed=11, out=out, dirty_rate=0.02, end_date=SAMPLE_END, progress=False)

@@ -13,7 +13,7 @@ END_DATE = date(2026, 9, 30)
 
 def small_landing(out: Path, accounts: int = 30, days: int = 90, seed: int = 3) -> Path:
     """A clean generated landing folder (no dirty rows): every validation passes on it."""
-    from milestones.generate import generate
+    from milestones.sample import generate
 
     generate(
         accounts=accounts, days=days, seed=seed, out=out, dirty_rate=0.0, end_date=END_DATE, progress=False

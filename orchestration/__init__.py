@@ -1,0 +1,1 @@
+"""The Dagster code location of the milestone warehouse; it imports the `milestones` package."""

@@ -1,0 +1,76 @@
+"""Delivery: what leaves the warehouse after a build (the serving file for BI tools, the CRM change
+feed, the HTML report), as assets downstream of the marts they read."""
+
+import dagster as dg
+
+from orchestration.defs.shared import WAREHOUSE_POOL, retry_if_transient
+from orchestration.defs.validation.checks import model_keys
+
+DELIVERY_GROUP = "delivery"
+
+_KEYS = model_keys()
+MARTS_READ_BY_THE_REPORT = (
+    "fct_account_milestones",
+    "dim_account_milestone_status",
+    "mart_intervention_queue",
+    "mart_segment_milestone_baselines",
+    "mart_health_score_backtest",
+    "mart_milestone_candidates",
+)
+
+
+@dg.asset(
+    key=dg.AssetKey(["delivery", "serving_file"]),
+    group_name=DELIVERY_GROUP,
+    deps=[_KEYS[name] for name in MARTS_READ_BY_THE_REPORT] + [_KEYS["crm_account_milestone_sync"]],
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="The marts copied into a separate DuckDB file and swapped in whole, for BI tools.",
+)
+def serving_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from milestones.delivery.publish import publish
+
+    try:
+        served = publish()
+    except Exception as error:
+        retry_if_transient(error)
+        raise
+    return dg.MaterializeResult(metadata={"path": str(served) if served else "not published (PostgreSQL)"})
+
+
+@dg.asset(
+    key=dg.AssetKey(["delivery", "crm_change_feed"]),
+    group_name=DELIVERY_GROUP,
+    deps=[_KEYS["crm_account_milestone_sync"]],
+    kinds={"python"},
+    pool=WAREHOUSE_POOL,
+    description="`milestones export`: the CRM rows that changed since the last export (JSON Lines).",
+)
+def crm_change_feed(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from milestones.delivery.export import export_changes
+
+    try:
+        summary = export_changes()
+    except Exception as error:
+        retry_if_transient(error)
+        raise
+    return dg.MaterializeResult(metadata={"summary": str(summary)})
+
+
+@dg.asset(
+    key=dg.AssetKey(["delivery", "html_report"]),
+    group_name=DELIVERY_GROUP,
+    deps=[_KEYS[name] for name in MARTS_READ_BY_THE_REPORT],
+    kinds={"html"},
+    pool=WAREHOUSE_POOL,
+    description="`milestones report`: one self-contained HTML file a CS leader reads at a glance.",
+)
+def html_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from milestones.delivery.report import write_report
+
+    try:
+        path = write_report()
+    except Exception as error:
+        retry_if_transient(error)
+        raise
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})

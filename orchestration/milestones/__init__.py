@@ -1,1 +1,0 @@
-"""Milestone warehouse: the orchestration layer around the dbt project (CLI, loader, generator)."""

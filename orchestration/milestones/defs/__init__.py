@@ -1,2 +1,0 @@
-"""The Dagster code location (`[tool.dagster] module_name = "milestones.defs.definitions"`): one folder
-per integration (dbt, landing, validation), put together in definitions.py."""

@@ -1,0 +1,179 @@
+"""The phases of a bench run, each run in a fresh child process so that its peak memory is its own.
+
+`run_phase` starts a spawned Python process (not forked: a fork would start with this process's memory),
+runs one of the functions below in it and returns its value, its wall time (measured inside the child,
+without the start-up of the child itself) and two high-water marks: the child's own maximum resident set
+size (the loader and the reference query run DuckDB in it) and that of the processes it waited for (dbt,
+which `milestones build` runs as a child process of its own). Output goes straight to this terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    name: str
+    seconds: float
+    peak_self_bytes: int
+    peak_children_bytes: int
+    value: Any
+
+    @property
+    def peak_bytes(self) -> int:
+        """The larger of the two high-water marks (the process and the children it waited for)."""
+        return max(self.peak_self_bytes, self.peak_children_bytes)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "phase": self.name,
+            "seconds": round(self.seconds, 3),
+            "peak_bytes": self.peak_bytes,
+            "peak_self_bytes": self.peak_self_bytes,
+            "peak_children_bytes": self.peak_children_bytes,
+        }
+
+
+def max_rss_bytes(who: int) -> int:
+    """resource.getrusage(who).ru_maxrss in bytes (Linux reports kibibytes, macOS bytes)."""
+    value = resource.getrusage(who).ru_maxrss
+    return int(value if sys.platform == "darwin" else value * 1024)
+
+
+def _measured(function: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float, int, int]:
+    started = time.perf_counter()
+    value = function(**kwargs)
+    seconds = time.perf_counter() - started
+    return value, seconds, max_rss_bytes(resource.RUSAGE_SELF), max_rss_bytes(resource.RUSAGE_CHILDREN)
+
+
+def run_phase(name: str, function: Callable[..., Any], **kwargs: Any) -> PhaseResult:
+    """Run `function(**kwargs)` (a module-level function, picklable arguments) in a fresh child process.
+    The child inherits this process's environment as it is now."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        value, seconds, peak_self, peak_children = pool.submit(_measured, function, kwargs).result()
+    return PhaseResult(name, seconds, peak_self, peak_children, value)
+
+
+# ------------------------------------------------------------------------------------ phase functions
+# Each runs in a child process and returns plain, picklable values.
+
+
+def generate_events(
+    accounts: int, days: int, seed: int, out: Path, dirty_rate: float, progress: bool
+) -> dict[str, Any]:
+    """The generator (`milestones generate`); returns its manifest's counts and window."""
+    from milestones.sample import generate
+    from milestones.sample.core import MANIFEST
+
+    summary = generate(
+        accounts=accounts, days=days, seed=seed, out=out, dirty_rate=dirty_rate, progress=progress
+    )
+    manifest = json.loads((Path(out) / MANIFEST).read_text())
+    return {
+        "accounts": summary.accounts,
+        "event_rows": int(manifest["counts"]["event_rows_total"]),
+        "events_valid": int(manifest["counts"]["events_valid"]),
+        "start_date": manifest["start_date"],
+        "end_date": manifest["end_date"],
+        "bytes_written": summary.bytes_written,
+    }
+
+
+def split_last_day(source: Path, base: Path, day_dir: Path, day: date) -> Any:
+    """Cut the generated folder into the history and the held-back day (milestones.bench.split)."""
+    import duckdb
+
+    from milestones.bench.split import hold_back_day
+    from milestones.warehouse import duckdb_config
+
+    spill = Path(source).parent / "split_tmp"
+    spill.mkdir(exist_ok=True)
+    config = {**duckdb_config(), "temp_directory": str(spill)}
+    with duckdb.connect(":memory:", config=config) as connection:
+        connection.execute("SET enable_progress_bar = false")
+        summary = hold_back_day(connection, Path(source), Path(base), Path(day_dir), day)
+    shutil.rmtree(spill, ignore_errors=True)
+    return summary
+
+
+def load_folder(directory: Path) -> dict[str, int]:
+    """`milestones load DIR` into MILESTONES_DUCKDB_PATH; returns the rows loaded per raw table."""
+    from milestones.load import load_directory
+
+    summary = load_directory(Path(directory))
+    print(summary, file=sys.stderr, flush=True)
+    return summary.rows_by_table
+
+
+def build(as_of: date, full_refresh: bool, keep_run_results: Path) -> dict[str, Any]:
+    """`milestones build --as-of D [--full-refresh]`; keeps a copy of dbt's run_results.json and times
+    the dbt child process apart from the steps run_build adds after it (the data validations)."""
+    from milestones import build as build_module
+    from milestones.build.dbt import target_dir
+
+    dbt_seconds: list[float] = []
+    run_dbt = build_module.run_dbt
+
+    def timed_run_dbt(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return run_dbt(*args, **kwargs)
+        finally:
+            dbt_seconds.append(time.perf_counter() - started)
+
+    build_module.run_dbt = timed_run_dbt  # this child process only
+    exit_code = build_module.run_build(as_of=as_of, full_refresh=full_refresh)
+    results = target_dir() / "run_results.json"
+    copied = None
+    if results.exists():
+        Path(keep_run_results).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(results, keep_run_results)
+        copied = str(keep_run_results)
+    return {"exit_code": exit_code, "run_results": copied, "dbt_seconds": sum(dbt_seconds) or None}
+
+
+def reference_query(as_of: date) -> dict[str, Any]:
+    """Time the hand-written query (milestones.bench.reference) on the warehouse, then compare its
+    completions with the same rule applied to the product's criteria (not timed)."""
+    from milestones.bench.reference import REFERENCE_TABLE, product_completions_sql, reference_sql
+    from milestones.warehouse import connect, resolve
+
+    schema = resolve().schema
+    with connect(read_only=True) as connection:
+        connection.execute("SET enable_progress_bar = false")
+        started = time.perf_counter()
+        connection.execute(f"CREATE TEMP TABLE {REFERENCE_TABLE} AS {reference_sql(schema, as_of)}")
+        seconds = time.perf_counter() - started
+        outcome: dict[str, Any] = {"seconds": round(seconds, 3)}
+        (outcome["completions"],) = connection.execute(f"SELECT count(*) FROM {REFERENCE_TABLE}").fetchone()
+        try:
+            connection.execute(f"CREATE TEMP TABLE product AS {product_completions_sql(schema, as_of)}")
+            outcome["product_completions"], outcome["only_reference"], outcome["only_product"] = (
+                connection.execute(
+                    f"""
+                    SELECT
+                        (SELECT count(*) FROM product),
+                        (SELECT count(*) FROM (
+                            SELECT * FROM {REFERENCE_TABLE} EXCEPT ALL SELECT * FROM product)),
+                        (SELECT count(*) FROM (
+                            SELECT * FROM product EXCEPT ALL SELECT * FROM {REFERENCE_TABLE}))
+                    """
+                ).fetchone()
+            )
+        except Exception as error:  # the product tables are missing when the build failed early
+            outcome["comparison_error"] = str(error).splitlines()[0]
+    return outcome
