@@ -54,8 +54,9 @@ sample-build: install
 	MILESTONES_DUCKDB_PATH=$(SAMPLE_DB) $(BIN)/milestones load $(SAMPLE_DIR)
 	MILESTONES_DUCKDB_PATH=$(SAMPLE_DB) $(BIN)/milestones build --as-of $(SAMPLE_AS_OF)
 
+# The Dagster UI on 127.0.0.1:3000 with a persistent home in .dagster_home/; Ctrl-C stops everything.
 dev: install
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	$(BIN)/python -m orchestration.dev
 
 BENCH_EVENTS ?= 10000000
 bench: install

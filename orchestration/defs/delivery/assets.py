@@ -1,10 +1,12 @@
 """Delivery: what leaves the warehouse after a build (the serving file for BI tools, the CRM change
-feed, the HTML report), as assets downstream of the marts they read."""
+feed, the HTML report), as assets downstream of the marts they read and of the validated tables,
+whose Great Expectations checks are blocking: a failed validation delivers nothing, as in
+`milestones build`."""
 
 import dagster as dg
 
 from orchestration.defs.shared import WAREHOUSE_POOL, retry_if_transient
-from orchestration.defs.validation.checks import model_keys
+from orchestration.defs.validation.checks import VALIDATED_KEYS, model_keys
 
 DELIVERY_GROUP = "delivery"
 
@@ -19,10 +21,16 @@ MARTS_READ_BY_THE_REPORT = (
 )
 
 
+def _deps(*models: str) -> list[dg.AssetKey]:
+    """The models a delivery reads, then every validated table (each once)."""
+    keys = [_KEYS[name] for name in models]
+    return keys + [key for key in VALIDATED_KEYS if key not in keys]
+
+
 @dg.asset(
     key=dg.AssetKey(["delivery", "serving_file"]),
     group_name=DELIVERY_GROUP,
-    deps=[_KEYS[name] for name in MARTS_READ_BY_THE_REPORT] + [_KEYS["crm_account_milestone_sync"]],
+    deps=_deps(*MARTS_READ_BY_THE_REPORT, "crm_account_milestone_sync"),
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
     description="The marts copied into a separate DuckDB file and swapped in whole, for BI tools.",
@@ -41,7 +49,7 @@ def serving_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(
     key=dg.AssetKey(["delivery", "crm_change_feed"]),
     group_name=DELIVERY_GROUP,
-    deps=[_KEYS["crm_account_milestone_sync"]],
+    deps=_deps("crm_account_milestone_sync"),
     kinds={"python"},
     pool=WAREHOUSE_POOL,
     description="`milestones export`: the CRM rows that changed since the last export (JSON Lines).",
@@ -60,7 +68,7 @@ def crm_change_feed(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(
     key=dg.AssetKey(["delivery", "html_report"]),
     group_name=DELIVERY_GROUP,
-    deps=[_KEYS[name] for name in MARTS_READ_BY_THE_REPORT],
+    deps=_deps(*MARTS_READ_BY_THE_REPORT),
     kinds={"html"},
     pool=WAREHOUSE_POOL,
     description="`milestones report`: one self-contained HTML file a CS leader reads at a glance.",

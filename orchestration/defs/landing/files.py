@@ -84,6 +84,19 @@ def diff_landing(
     return new, state
 
 
+def first_state(
+    current: list[FileStat], checksum: Callable[[str], str], loaded: set[str]
+) -> dict[str, dict[str, object]]:
+    """The state to start from when the sensor has no cursor yet: the files whose bytes the warehouse
+    has already loaded count as seen, so a first start (a new Dagster home) launches nothing for them."""
+    state: dict[str, dict[str, object]] = {}
+    for stat in current:
+        digest = checksum(stat.name)
+        if digest in loaded:
+            state[stat.name] = {"size": stat.size, "mtime_ns": stat.mtime_ns, "sha256": digest}
+    return state
+
+
 def read_cursor(cursor: str | None) -> dict[str, dict[str, object]]:
     if not cursor:
         return {}

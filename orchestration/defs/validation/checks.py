@@ -36,6 +36,8 @@ def suites_by_relation() -> dict[str, list[str]]:
 
 _SUITES = suites_by_relation()
 _KEYS = model_keys()
+# What delivery waits for: the validated tables, so that a failed (blocking) check stops it.
+VALIDATED_KEYS = [_KEYS[relation] for relation in sorted(_SUITES)]
 
 
 @dg.multi_asset_check(
@@ -45,6 +47,8 @@ _KEYS = model_keys()
             CHECK_NAME,
             asset=_KEYS[relation],
             description=f"Great Expectations suites generated from the tracking plan: {', '.join(names)}",
+            # like `milestones build`: a failed validation stops delivery (the assets downstream)
+            blocking=True,
         )
         for relation, names in sorted(_SUITES.items())
     ],

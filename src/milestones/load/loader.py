@@ -401,3 +401,25 @@ class _PostgresSink(_Sink):
         self.connection.close()
         self.duckdb.close()
         self.scratch.cleanup()
+
+
+def loaded_checksums(target: str | None = None) -> set[str]:
+    """The sha256 of every file the target's raw layer has loaded (empty when nothing was loaded yet).
+
+    Read-only: the landing sensor asks this on its first look, so that files already in the warehouse
+    start nothing."""
+    place = warehouse.resolve(target)
+    if isinstance(place, warehouse.DuckDBWarehouse) and not place.path.exists():
+        return set()
+    with warehouse.connect(target, read_only=True) as connection:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = %s"
+            if isinstance(place, warehouse.PostgresWarehouse)
+            else "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [place.raw_schema, LOADS_TABLE],
+        )
+        if cursor.fetchone()[0] == 0:
+            return set()
+        cursor.execute(f"SELECT DISTINCT file_checksum FROM {sql_identifier(place.raw_schema)}.{LOADS_TABLE}")
+        return {row[0] for row in cursor.fetchall()}

@@ -180,6 +180,7 @@ def test_sensor_requests_a_run_for_new_files_only(defs, tmp_path: Path, monkeypa
     landing.mkdir()
     monkeypatch.setenv("MILESTONES_LANDING_DIR", str(landing))
     monkeypatch.setenv("MILESTONES_LANDING_SETTLE_SECONDS", "0")
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(tmp_path / "nothing_loaded_yet.duckdb"))
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
 
     def tick(cursor: str | None):
@@ -206,3 +207,35 @@ def test_sensor_requests_a_run_for_new_files_only(defs, tmp_path: Path, monkeypa
     assert len(second.run_requests) == 1, "another new file starts another run"
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
     assert second.run_requests[0].tags["milestones/new_files"] == "1"
+
+
+def test_a_first_tick_counts_what_the_warehouse_loaded_as_seen(defs, tmp_path: Path, monkeypatch) -> None:
+    """A new Dagster home has no sensor cursor: files whose bytes the warehouse already loaded start
+    nothing, a file it has not loaded starts a run."""
+    import dagster as dg
+
+    from milestones.load import load_directory
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "accounts.csv").write_text("account_id,account_name\nacc_1,One\n")
+    (landing / "events_1.jsonl").write_text('{"event_id": "e1"}\n')
+    monkeypatch.setenv("MILESTONES_LANDING_DIR", str(landing))
+    monkeypatch.setenv("MILESTONES_LANDING_SETTLE_SECONDS", "0")
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("MILESTONES_TARGET", "duckdb")
+    load_directory(landing)
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+
+    def tick(cursor: str | None):
+        with dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral()) as context:
+            return sensor.evaluate_tick(context)
+
+    first = tick(None)
+    assert not first.run_requests, "files already in the warehouse start nothing"
+    assert set(json.loads(first.cursor)) == {"accounts.csv", "events_1.jsonl"}
+
+    (landing / "events_2.jsonl").write_text('{"event_id": "e2"}\n')
+    fresh = tick(None)
+    assert len(fresh.run_requests) == 1, "a file the warehouse has not loaded starts a run"
+    assert fresh.run_requests[0].tags["milestones/new_files"] == "1"
