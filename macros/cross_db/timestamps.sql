@@ -19,7 +19,7 @@
 
 
 {% macro as_of_date() %}
-    {#- "Today" as a date literal: var as_of_date, else the current UTC date (spec section 2). -#}
+    {#- "Today" as a date literal: var as_of_date, else the current UTC date (docs/rules.md §2). -#}
     {%- set configured = var('as_of_date', '') -%}
     {%- if configured -%}
         {%- set today = modules.datetime.date.fromisoformat(configured | string) -%}

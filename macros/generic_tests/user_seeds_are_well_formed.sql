@@ -1,6 +1,8 @@
 {#-
-    Seed validation: each test returns one row per bad seed entry, with a `problem` column that names
-    the entry and says what is wrong. `milestones build` prints those rows when a test fails.
+    The rules of the four seeds a user edits (docs/rules.md §4), in one place: each test returns one
+    row per bad seed entry, with a `problem` column that names the entry and says what is wrong.
+    `milestones build` prints those rows when a test fails; `milestones generate` runs the same tests
+    on the seeds before generating (src/milestones/build/seed_check.py).
 -#}
 
 {% test milestones_are_well_formed(model, criteria) %}

@@ -1,6 +1,7 @@
 {#-
-    Validation of the seeds of the health score and retention analytics: each test returns one row per
-    problem, with a message that names the seed row, so a bad edit fails the build and says where.
+    The rules of the optional seeds of the health score and retention analytics (health_score_weights,
+    journey_stages, experiments; docs/rules.md §4): each test returns one row per problem, with a
+    message that names the seed row, so a bad edit fails the build and says where.
 -#}
 
 {% test health_score_weights_are_well_formed(model, milestones) %}
@@ -172,7 +173,7 @@ problems as (
         segment,
         '(all)',
         'in the health score of segment ' || segment || ', milestone completion and velocity must weigh'
-        || ' more than engagement (spec section 6)' as problem
+        || ' more than engagement (docs/rules.md §6)' as problem
     from score_totals
     where score = 'health' and milestone_weight <= engagement_weight
 

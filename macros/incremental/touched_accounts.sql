@@ -1,16 +1,22 @@
-{% macro accounts_touched_since_last_build(contract_relation, criteria_relation) %}
-    {#- Accounts whose checked events changed since this model last ran: the changed-keys pattern.
-        Every account when the criteria seeds changed. Used by int_account_criteria_met both to delete
-        the accounts' old rows (pre-hook) and to select what to recompute, so the two always agree. -#}
+{% macro accounts_touched_since_last_build() %}
+    {#- The accounts int_account_criteria_met recomputes: those whose checked events changed since it
+        last ran (the changed-keys pattern), every account when the criteria seeds changed. Used both to
+        select what to recompute and, by the replace_touched_accounts strategy, to delete the accounts'
+        old rows, so the two always agree. -#}
     select distinct account_id
-    from {{ contract_relation }}
+    from {{ ref('int_events__contract_checked') }}
     where
         account_id is not null
         and (
             processed_load_id > {{ processed_load_watermark() }}
-            or {{ fingerprint(criteria_relation, criteria_fingerprint_columns()) }}
-            != coalesce({{ stored_fingerprint() }}, '')
+            or {{ criteria_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
         )
+{% endmacro %}
+
+{% macro criteria_fingerprint() %}
+    {#- What int_account_criteria_met was computed with: the criteria seeds, and a tag for the meaning
+        of its rows (change the tag when that changes, and every account is recomputed once). -#}
+    {{ dbt.concat(["'facts:'", fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns())]) }}
 {% endmacro %}
 
 {% macro criteria_fingerprint_columns() %}

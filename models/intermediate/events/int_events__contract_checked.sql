@@ -1,5 +1,6 @@
 -- Every landed event row with the first contract rule it breaks (null when it breaks none).
--- The rules and their order are the spec's (section 5); each step below adds one rule.
+-- The rules and their order are those of docs/rules.md §5; each step below adds one rule, by its
+-- number, and the reason a row gets is that rule's name in seed event_contract_rules.
 --
 -- Incremental by arrival: a build checks the rows of loads it has not seen, every other copy of
 -- their event ids (a late copy can make an earlier one a duplicate) and the rows of accounts that
@@ -82,19 +83,23 @@ accounts as (
     select * from {{ ref('int_accounts__current') }}
 ),
 
+contract_rules as (
+    select * from {{ ref('event_contract_rules') }}
+),
+
 -- rules 1 and 2: the row could not be read, or a field every event needs is empty
 readable_events as (
     select
         events.*,
         case
-            when events.load_error is not null then 'malformed_record'
+            when events.load_error is not null then 1
             when
                 events.event_id is null
                 or events.account_id is null
                 or events.event_name is null
                 or events.occurred_at_text is null
-                then 'missing_required_field'
-        end as early_reason
+                then 2
+        end as early_rule_number
     from events
 ),
 
@@ -107,7 +112,7 @@ numbered_copies as (
             order by coalesce(received_at, loaded_at), load_id, file_row_number
         ) as copy_number
     from readable_events
-    where early_reason is null
+    where early_rule_number is null
 ),
 
 -- rules 7 to 9 look at each planned property of the event
@@ -124,7 +129,7 @@ planned_property_values as (
     inner join tracking_plan_properties
         on readable_events.event_name = tracking_plan_properties.event_name
     where
-        readable_events.early_reason is null
+        readable_events.early_rule_number is null
         and {{ json_kind('readable_events.properties') }} = 'object'
 ),
 
@@ -174,21 +179,19 @@ checked as (
         readable_events.*,
         first_property_violations.property as violation_property,
         case
-            when readable_events.early_reason is not null then readable_events.early_reason
-            when numbered_copies.copy_number > 1 then 'duplicate_event_id'
+            when readable_events.early_rule_number is not null then readable_events.early_rule_number
+            when numbered_copies.copy_number > 1 then 3
             when
                 readable_events.occurred_at is null
                 or readable_events.occurred_at
                 > {{ dbt.dateadd('day', 1, "coalesce(readable_events.received_at, readable_events.loaded_at)") }}
                 or (readable_events.received_at_text is not null and readable_events.received_at is null)
-                then 'invalid_timestamp'
-            when {{ json_kind('readable_events.properties') }} != 'object' then 'malformed_properties'
-            when tracking_plan_events.event_name is null then 'unknown_event'
-            when first_property_violations.rule_number = 7 then 'missing_required_property'
-            when first_property_violations.rule_number = 8 then 'invalid_property_type'
-            when first_property_violations.rule_number = 9 then 'invalid_property_value'
-            when accounts.account_id is null then 'unknown_account'
-        end as violation_reason,
+                then 4
+            when {{ json_kind('readable_events.properties') }} != 'object' then 5
+            when tracking_plan_events.event_name is null then 6
+            when first_property_violations.rule_number is not null then first_property_violations.rule_number
+            when accounts.account_id is null then 10
+        end as violation_rule_number,
         first_property_violations.value_text as violation_value
     from readable_events
     left join numbered_copies
@@ -199,6 +202,16 @@ checked as (
         on readable_events.raw_row_id = first_property_violations.raw_row_id
     left join accounts
         on readable_events.account_id = accounts.account_id
+),
+
+named_violations as (
+    select
+        checked.*,
+        contract_rules.reason as violation_reason,
+        contract_rules.is_property_rule
+    from checked
+    left join contract_rules
+        on checked.violation_rule_number = contract_rules.rule_number
 ),
 
 final as (
@@ -221,16 +234,16 @@ final as (
         file_row_number,
         raw_record,
         violation_reason,
-        case violation_reason
-            when 'malformed_record' then load_error
-            when 'missing_required_field' then 'empty: ' || {{ dbt.concat([
+        case violation_rule_number
+            when 1 then load_error
+            when 2 then 'empty: ' || {{ dbt.concat([
                 "case when event_id is null then 'event_id ' else '' end",
                 "case when account_id is null then 'account_id ' else '' end",
                 "case when event_name is null then 'event_name ' else '' end",
                 "case when occurred_at_text is null then 'occurred_at' else '' end",
             ]) }}
-            when 'duplicate_event_id' then 'a copy of event_id ' || event_id || ' arrived earlier'
-            when 'invalid_timestamp'
+            when 3 then 'a copy of event_id ' || event_id || ' arrived earlier'
+            when 4
                 then
                     case
                         when occurred_at is null then 'occurred_at is not a readable timestamp: ' || occurred_at_text
@@ -239,28 +252,23 @@ final as (
                         else 'occurred_at ' || occurred_at_text || ' is more than 1 day after received_at '
                             || coalesce(received_at_text, 'load time')
                     end
-            when 'malformed_properties' then 'properties is not a JSON object: ' || properties_text
-            when 'unknown_event' then 'event_name not in the tracking plan: ' || event_name
-            when 'missing_required_property' then 'required property absent or null: ' || violation_property
-            when 'invalid_property_type'
+            when 5 then 'properties is not a JSON object: ' || properties_text
+            when 6 then 'event_name not in the tracking plan: ' || event_name
+            when 7 then 'required property absent or null: ' || violation_property
+            when 8
                 then
                     'property ' || violation_property || ' has the wrong type: ' || coalesce(violation_value, 'null')
-            when 'invalid_property_value'
+            when 9
                 then
                     'property ' || violation_property || ' value not allowed: ' || violation_value
-            when 'unknown_account' then 'account_id not among the accounts: ' || account_id
+            when 10 then 'account_id not among the accounts: ' || account_id
         end as violation_detail,
-        case
-            when violation_reason in (
-                    'missing_required_property', 'invalid_property_type', 'invalid_property_value'
-                ) then violation_property
-        end as violation_property,
-        case
-            when violation_reason in ('invalid_property_type', 'invalid_property_value') then violation_value
-        end as violation_value,
+        case when is_property_rule then violation_property end as violation_property,
+        -- the type and value rules also name the offending value
+        case when violation_rule_number in (8, 9) then violation_value end as violation_value,
         (select coalesce(max(loads.load_id), 0) from loads) as processed_load_id,
         {{ tracking_plan_fingerprint() }} as seed_fingerprint
-    from checked
+    from named_violations
 )
 
 select * from final

@@ -11,7 +11,7 @@ points as (
 ),
 
 events as (
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_events__valid') }}
     where cast(occurred_at as date) <= {{ as_of_date() }}
 ),
 

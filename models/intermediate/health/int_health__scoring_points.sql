@@ -3,6 +3,7 @@
 -- backtest_days_before_renewal in segment_settings, else var backtest_days_before_renewal. One
 -- scoring model serves both, so the backtested score is the score a CSM sees.
 -- A renewal whose scoring date falls before the account's signup is not scored.
+-- `milestones history` adds each account on each past day it fills (int_health__history_points).
 
 with
 
@@ -17,6 +18,10 @@ renewals as (
 
 segment_settings as (
     select * from {{ ref('segment_settings') }}
+),
+
+history_points as (
+    select * from {{ ref('int_health__history_points') }}
 ),
 
 current_points as (
@@ -59,6 +64,16 @@ points as (
     union all
     select * from renewal_points
     where cast(signed_up_at as date) <= scored_on
+    union all
+    select
+        scoring_point_id,
+        point_type,
+        account_id,
+        segment,
+        signed_up_at,
+        scored_on,
+        renewal_id
+    from history_points
 ),
 
 final as (

@@ -1,19 +1,21 @@
--- When each account met each criterion of its segment's milestones (spec section 4): at the event
+-- When each account met each criterion of its segment's milestones (docs/rules.md §4): at the event
 -- that brings the measure to the threshold, ties broken by event_id. Driven by joins over the
--- criteria seed: no SQL per criterion.
+-- criteria seed: no SQL per criterion. One row per criterion met; unmet criteria have none.
 --
 -- Independent of the as-of date: events are counted in time order, so the met-at of a criterion
 -- as of any date is this met-at when it falls on or before that date (int_account_milestone_completions
 -- applies the date). A new as-of date therefore recomputes nothing here.
 --
 -- Incremental by arrival: only accounts whose checked events changed since the last build are
--- recomputed, completely. Each processed account also gets one marker row (criterion_id null) that
--- carries the build's watermark, so that delete+insert by account removes an account's old rows even
--- when none of its criteria is met any more.
+-- recomputed, completely (macros/incremental/touched_accounts.sql). The replace_touched_accounts
+-- strategy deletes every recomputed account's old rows, also when none of its criteria is met any
+-- more, before inserting the new ones. The watermark is the newest processed_load_id of the rows
+-- stored: a build that stores no row leaves it where it was, and the next build recomputes those
+-- accounts again, which is wasted work but never a wrong row.
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_touched_accounts',
     unique_key='account_id',
     on_schema_change='fail',
 ) }}
@@ -23,24 +25,18 @@ with
 {% if is_incremental() %}
 
 touched_accounts as (
-    {{ accounts_touched_since_last_build(ref('int_events__contract_checked'), ref('int_milestone_criteria')) }}
+    {{ accounts_touched_since_last_build() }}
 ),
 
 events as (
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_events__valid') }}
     where account_id in (select touched_accounts.account_id from touched_accounts)
 ),
 
 {% else %}
 
 events as (
-    select * from {{ ref('fct_events') }}
-),
-
--- every account that landed events, as the incremental path marks them
-touched_accounts as (
-    select distinct account_id from {{ ref('int_events__contract_checked') }}
-    where account_id is not null
+    select * from {{ ref('int_events__valid') }}
 ),
 
 {% endif %}
@@ -217,27 +213,12 @@ met_criteria as (
     where group_order = 1
 ),
 
-processing_markers as (
-    select
-        account_id,
-        cast(null as {{ dbt.type_string() }}) as milestone_id,
-        cast(null as {{ dbt.type_string() }}) as criterion_id,
-        cast(null as {{ dbt.type_timestamp() }}) as met_at,
-        cast(null as {{ dbt.type_string() }}) as met_by_event_id,
-        cast(null as {{ dbt.type_string() }}) as met_in_group
-    from touched_accounts
-),
-
 final as (
     select
-        criteria_rows.*,
+        met_criteria.*,
         (select contract_loads.processed_load_id from contract_loads) as processed_load_id,
-        {{ fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns()) }} as seed_fingerprint
-    from (
-        select * from met_criteria
-        union all
-        select * from processing_markers
-    ) as criteria_rows
+        {{ criteria_fingerprint() }} as seed_fingerprint
+    from met_criteria
 )
 
 select * from final

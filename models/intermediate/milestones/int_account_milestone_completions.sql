@@ -2,7 +2,7 @@
 --
 -- completed_at(M) = earliest of the CSM override of M and M's product completion, where product
 -- completion = the latest of M's criteria met-at and the completed_at of each milestone M depends on
--- (spec section 6). That definition recurses through depends_on; it is computed without recursion
+-- (docs/rules.md §6). That definition recurses through depends_on; it is computed without recursion
 -- over accounts, from the seed-sized list of dependency paths: M is still incomplete at time t
 -- exactly when some path M -> ... -> X has no override on or before t and X's criteria are not all
 -- met by t. So completed_at(M) = the latest, over the paths from M, of the earliest of the
@@ -26,7 +26,7 @@ criteria as (
 -- criteria met on or before the as-of date (the met-at itself does not depend on the date)
 criteria_met as (
     select * from {{ ref('int_account_criteria_met') }}
-    where criterion_id is not null and cast(met_at as date) <= {{ as_of_date() }}
+    where cast(met_at as date) <= {{ as_of_date() }}
 ),
 
 dependencies as (

@@ -1,5 +1,7 @@
--- Each account's milestones with their status and whole-UTC-day timings (spec section 6), before
--- stall detection, which needs the segment baselines computed from these rows.
+-- Each account's milestones with their status and whole-UTC-day timings (docs/rules.md §6) as of the
+-- as-of date, before stall detection, which needs the segment baselines computed from these rows.
+-- Status, clock start, days from previous and days waiting are the milestone clock's on the as-of
+-- date (int_account_milestones__clock, current points).
 
 with
 
@@ -7,16 +9,12 @@ completions as (
     select * from {{ ref('int_account_milestone_completions') }}
 ),
 
-incomplete_sequences as (
-    select
-        account_id,
-        min(sequence) as active_sequence
-    from completions
-    where completed_at is null
-    group by 1
+clock as (
+    select * from {{ ref('int_account_milestones__clock') }}
+    where point_type = 'current'
 ),
 
-timed as (
+final as (
     select
         completions.account_id,
         completions.segment,
@@ -28,41 +26,22 @@ timed as (
         completions.overridden_at,
         completions.completed_at,
         completions.completion_source,
-        -- the clock of a milestone starts when the previous one completed (signup for the first)
+        clock.clock_started_at,
+        clock.status,
         case
-            when completions.sequence = 1 then completions.signed_up_at
-            else previous_completions.completed_at
-        end as clock_started_at,
-        case
-            when completions.completed_at is not null then 'completed'
-            when completions.sequence = incomplete_sequences.active_sequence then 'active'
-            else 'pending'
-        end as status
-    from completions
-    left join completions as previous_completions
-        on
-            completions.account_id = previous_completions.account_id
-            and completions.previous_milestone_id = previous_completions.milestone_id
-    left join incomplete_sequences
-        on completions.account_id = incomplete_sequences.account_id
-),
-
-final as (
-    select
-        timed.*,
-        case
-            when completed_at is not null
-                then cast({{ days_between('signed_up_at', 'completed_at') }} as {{ dbt.type_int() }})
+            when completions.completed_at is not null
+                then cast(
+                        {{ days_between('completions.signed_up_at', 'completions.completed_at') }}
+                        as {{ dbt.type_int() }}
+                    )
         end as days_from_signup,
-        case
-            when completed_at is not null and clock_started_at is not null
-                then cast({{ days_between('clock_started_at', 'completed_at') }} as {{ dbt.type_int() }})
-        end as days_from_previous,
-        case
-            when status = 'active'
-                then cast({{ days_between('clock_started_at', as_of_date()) }} as {{ dbt.type_int() }})
-        end as days_waiting
-    from timed
+        clock.days_from_previous,
+        clock.days_waiting
+    from completions
+    inner join clock
+        on
+            completions.account_id = clock.account_id
+            and completions.milestone_id = clock.milestone_id
 )
 
 select * from final

@@ -1,6 +1,6 @@
 -- Renewal outcomes known by the as-of date: one row per account and renewal date (the latest landed
 -- version wins), for accounts that exist, with a readable outcome. Expansion: renewed with
--- arr_after > arr_before (spec section 3).
+-- arr_after > arr_before (docs/rules.md §3).
 
 with
 

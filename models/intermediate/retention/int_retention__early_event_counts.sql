@@ -7,7 +7,7 @@
 with
 
 events as (
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_events__valid') }}
     where cast(occurred_at as date) <= {{ as_of_date() }}
 ),
 

@@ -6,11 +6,7 @@
 with
 
 account_milestones as (
-    select * from {{ ref('fct_account_milestones') }}
-),
-
-definitions as (
-    select * from {{ ref('int_milestone_definitions') }}
+    select * from {{ ref('int_account_milestones__stall_checked') }}
 ),
 
 accounts as (
@@ -30,7 +26,7 @@ stalls as (
         account_milestones.segment,
         coalesce(accounts.arr, 0) as arr,
         account_milestones.milestone_id,
-        definitions.milestone_name,
+        account_milestones.milestone_name,
         account_milestones.sequence,
         account_milestones.clock_started_at,
         account_milestones.days_waiting,
@@ -38,12 +34,9 @@ stalls as (
         account_milestones.stall_threshold_days,
         account_milestones.stall_threshold_source,
         account_milestones.days_overdue,
-        definitions.playbook
+        account_milestones.stall_starts_on,
+        account_milestones.playbook
     from account_milestones
-    inner join definitions
-        on
-            account_milestones.segment = definitions.segment
-            and account_milestones.milestone_id = definitions.milestone_id
     inner join accounts
         on account_milestones.account_id = accounts.account_id
     left join account_outcomes
@@ -71,8 +64,7 @@ final as (
         stall_threshold_source,
         days_overdue,
         -- the first day on which the milestone counted as stalled
-        cast({{ dbt.dateadd('day', 'stall_threshold_days + 1', 'cast(clock_started_at as date)') }} as date)
-            as first_due_on,
+        stall_starts_on as first_due_on,
         playbook,
         -- ARR on a log scale (a 10x larger account is one step more urgent), times lateness
         cast(

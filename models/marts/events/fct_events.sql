@@ -1,12 +1,13 @@
--- The valid events: every landed row that broke no contract rule, typed, timestamps in UTC.
+-- The valid events: every landed row that broke no contract rule, typed, timestamps in UTC
+-- (built in int_events__valid).
 
--- A view: the contract model is incremental, so this half of it costs nothing to refresh.
+-- A view over a view: the contract model is incremental, so this costs nothing to refresh.
 {{ config(materialized='view') }}
 
 with
 
-checked_events as (
-    select * from {{ ref('int_events__contract_checked') }}
+valid_events as (
+    select * from {{ ref('int_events__valid') }}
 ),
 
 final as (
@@ -16,12 +17,11 @@ final as (
         user_id,
         event_name,
         occurred_at,
-        coalesce(received_at, loaded_at) as received_at,
+        received_at,
         properties,
         load_id,
         raw_row_id
-    from checked_events
-    where violation_reason is null
+    from valid_events
 )
 
 select * from final

@@ -6,7 +6,7 @@
 with
 
 account_milestones as (
-    select * from {{ ref('fct_account_milestones') }}
+    select * from {{ ref('int_account_milestones__stall_checked') }}
 ),
 
 accounts as (

@@ -1,4 +1,4 @@
--- The retention analysis run backward (spec section 6): per segment, for each event at each
+-- The retention analysis run backward (docs/rules.md §6): per segment, for each event at each
 -- occurrence threshold (var candidate_occurrence_thresholds) within the first var
 -- candidate_window_days after signup, the share of retained and of churned accounts that did it,
 -- lift, difference, a two-proportion z-score and a rank. The cohort is the accounts with a known

@@ -18,7 +18,7 @@ renamed as (
         {{ parse_utc_timestamp("nullif(trim(occurred_at), '')") }} as occurred_at,
         nullif(trim(received_at), '') as received_at_text,
         {{ parse_utc_timestamp("nullif(trim(received_at), '')") }} as received_at,
-        -- empty properties count as an empty object (spec section 5)
+        -- empty properties count as an empty object (docs/rules.md §5)
         coalesce(nullif(trim(properties), ''), '{}') as properties_text,
         {{ parse_json("coalesce(nullif(trim(properties), ''), '{}')") }} as properties,
         cast(_load_id as bigint) as load_id,

@@ -1,0 +1,29 @@
+-- The valid events: every landed row that broke no contract rule (docs/rules.md §5), typed, with
+-- timestamps in UTC. Milestones, health scores and the retention analysis are computed from these
+-- rows; the mart fct_events publishes them.
+
+-- A view: the contract model is incremental, so this half of it costs nothing to refresh.
+{{ config(materialized='view') }}
+
+with
+
+checked_events as (
+    select * from {{ ref('int_events__contract_checked') }}
+),
+
+final as (
+    select
+        event_id,
+        account_id,
+        user_id,
+        event_name,
+        occurred_at,
+        coalesce(received_at, loaded_at) as received_at,
+        properties,
+        load_id,
+        raw_row_id
+    from checked_events
+    where violation_reason is null
+)
+
+select * from final
