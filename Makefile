@@ -19,9 +19,18 @@ install: $(VENV)/.installed profiles.yml
 system-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# pip's own lines show how far it is: on a terminal as pip prints them (with its download bars); in a
+# log (CI) without the line per package already installed, so a reinstall stays a few lines.
+PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check --progress-bar on -c requirements.lock -e '.[dev]'
+
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@test -x $(BIN)/python || { echo "install: creating the virtualenv $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "install: the pinned packages of requirements.lock and this project into $(VENV)"
+	@echo "install: some 150 packages, 3 to 8 minutes the first time; about a minute after a pin changes"
+	@started=$$SECONDS; \
+	if [ -t 1 ]; then $(PIP_INSTALL); \
+	else $(PIP_INSTALL) | grep -v '^Requirement already satisfied'; test $${PIPESTATUS[0]} -eq 0; fi && \
+	echo "install: done in $$((SECONDS - started))s"
 	@touch $@
 
 profiles.yml: profiles.example.yml

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from milestones import paths
 from milestones.build import run_build
+from milestones.warehouse import DuckDBWarehouse
 
 DEMO_SEED = 7
 DEMO_DIRTY_RATE = 0.01
@@ -51,9 +52,7 @@ def _last_day_of_data(landing: Path) -> date:
     manifest = landing / "_manifest.json"
     if manifest.exists():
         return date.fromisoformat(json.loads(manifest.read_text())["end_date"])
-    import duckdb
-
-    with duckdb.connect(str(paths.duckdb_path()), read_only=True) as connection:
+    with DuckDBWarehouse(paths.duckdb_path()).connect(read_only=True) as connection:
         (last_day,) = connection.execute(
             "select cast(max(try_cast(received_at as timestamptz)) as date) from main_raw.events"
         ).fetchone()
@@ -62,9 +61,7 @@ def _last_day_of_data(landing: Path) -> date:
 
 def summarize() -> str:
     """Accounts, milestones completed, stalled accounts and the top interventions, as text."""
-    import duckdb
-
-    with duckdb.connect(str(paths.duckdb_path()), read_only=True) as connection:
+    with DuckDBWarehouse(paths.duckdb_path()).connect(read_only=True) as connection:
         accounts, completed, total = connection.execute(
             """
             select count(*), sum(milestones_completed), sum(milestones_total)

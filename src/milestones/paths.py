@@ -10,7 +10,7 @@ PROJECT_DIR = Path(os.environ.get("MILESTONES_PROJECT_DIR", Path(__file__).resol
 
 
 def duckdb_path() -> Path:
-    """The warehouse file: MILESTONES_DUCKDB_PATH, else warehouse/milestones.duckdb (spec section 2)."""
+    """The warehouse file: MILESTONES_DUCKDB_PATH, else warehouse/milestones.duckdb (docs/rules.md §2)."""
     return Path(os.environ.get("MILESTONES_DUCKDB_PATH", "warehouse/milestones.duckdb")).resolve()
 
 

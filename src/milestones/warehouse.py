@@ -12,13 +12,14 @@ The target defaults to MILESTONES_TARGET, else `duckdb`. The loader writes to `<
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from milestones.errors import UserError
+from milestones.errors import ArgumentError, UserError
 from milestones.paths import duckdb_path
 
 TARGETS = ("duckdb", "postgres")
@@ -49,7 +50,9 @@ class DuckDBWarehouse:
         try:
             connection = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config())
         except duckdb.Error as error:
-            raise UserError(f"cannot open the warehouse {self.path}: {_first_line(error)}") from None
+            raise UserError(
+                describe_lock(str(error)) or f"cannot open the warehouse {self.path}: {_first_line(error)}"
+            ) from None
         connection.execute("SET TimeZone = 'UTC'")
         return connection
 
@@ -100,7 +103,7 @@ def target_name(target: str | None = None) -> str:
     """The dbt target: the argument, else MILESTONES_TARGET, else `duckdb`."""
     name = target or os.environ.get("MILESTONES_TARGET") or DEFAULT_TARGET
     if name not in TARGETS:
-        raise UserError(f"unknown target {name!r}: expected one of {', '.join(TARGETS)}")
+        raise ArgumentError(f"unknown target {name!r}: expected one of {', '.join(TARGETS)}")
     return name
 
 
@@ -113,7 +116,7 @@ def resolve(target: str | None = None) -> Warehouse:
     try:
         port = int(port_text)
     except ValueError:
-        raise UserError(f"MILESTONES_PG_PORT is not a port number: {port_text!r}") from None
+        raise ArgumentError(f"MILESTONES_PG_PORT is not a port number: {port_text!r}") from None
     return PostgresWarehouse(
         host=os.environ.get("MILESTONES_PG_HOST", "127.0.0.1"),
         port=port,
@@ -151,3 +154,34 @@ def duckdb_config() -> dict[str, str]:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+# DuckDB's error when another process holds the file names the file, the holder's program and its PID
+_LOCK = re.compile(
+    r'lock on file "(?P<path>[^"]+)": Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)'
+)
+MAX_COMMAND_LINE = 120
+
+
+def describe_lock(error_text: str) -> str | None:
+    """'the warehouse F is locked: held by process N (its command line)', when `error_text` is DuckDB's
+    conflicting-lock error (a DuckDB file has one writer, or any number of readers, at a time)."""
+    found = _LOCK.search(error_text)
+    if not found:
+        return None
+    holder = _command_line(int(found["pid"])) or found["program"]
+    return (
+        f"the warehouse {found['path']} is locked: held by process {found['pid']} ({holder}); "
+        "run again when it has finished"
+    )
+
+
+def _command_line(pid: int) -> str | None:
+    """The process's command line from /proc (Linux), shortened to one readable line."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    text = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    text = " ".join(text.split())
+    return text[: MAX_COMMAND_LINE - 3] + "..." if len(text) > MAX_COMMAND_LINE else text or None

@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+import services
+
 SAMPLE_END = date(2026, 9, 30)
+# What could not run here, said once at the end of the run (see services.py).
+MISSING: dict[str, str] = {}
 
 
 @contextmanager
@@ -66,3 +70,42 @@ def built_duckdb(
         load_directory(sample_landing)
         assert run_build(as_of=SAMPLE_END) == 0, "dbt build failed on the sample data"
         yield database
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[services.Postgres]:
+    """A PostgreSQL server for the session: the configured one, or a throwaway one (services.py).
+    Its connection settings are in the environment the dbt profile and the loader read."""
+    server = services.find_postgres()
+    if server is None:
+        message = (
+            f"PostgreSQL tests not run: no server answers and none could be started; {services.POSTGRES_HINT}"
+        )
+        if services.ON_CI:
+            pytest.fail(message)
+        MISSING["postgres"] = message
+        pytest.skip(message)
+    try:
+        with environment(**server.environment()):
+            yield server
+    finally:
+        if server.stop:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The headless Chromium that renders the report; skipped with one line where there is none."""
+    found = services.chromium()
+    if found is None:
+        message = f"report rendering tests not run: no Chromium; {services.CHROMIUM_HINT}"
+        if services.ON_CI:
+            pytest.fail(message)
+        MISSING["chromium"] = message
+        pytest.skip(message)
+    return found
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for message in MISSING.values():
+        terminalreporter.write_line(f"!!! {message}", red=True, bold=True)

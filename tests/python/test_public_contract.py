@@ -1,4 +1,4 @@
-"""The public surface of SPEC.md, pinned by the project's own tests: seed headers, table names and
+"""The public surface of docs/rules.md, pinned by the project's own tests: seed headers, table names and
 columns, and the values BI and reverse-ETL tools rely on."""
 
 from __future__ import annotations
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
+from milestones import user_seeds
+from milestones.load.landing import RAW_TABLES
 from milestones.paths import PROJECT_DIR
+from milestones.rules import contract_reasons
 
 SEED_HEADERS = {
     "tracking_plan_events.csv": ["event_name", "status", "owner", "description"],
@@ -38,17 +42,24 @@ TABLE_COLUMNS = {
     "mart_segment_milestone_baselines": ["segment", "milestone_id", "target_days"],
 }  # fmt: skip
 
-REASONS = {
-    "malformed_record", "missing_required_field", "duplicate_event_id", "invalid_timestamp",
-    "malformed_properties", "unknown_event", "missing_required_property", "invalid_property_type",
-    "invalid_property_value", "unknown_account",
-}  # fmt: skip
-
 
 @pytest.mark.parametrize("seed_name", sorted(SEED_HEADERS))
-def test_seed_headers_are_the_spec_s(seed_name: str) -> None:
+def test_seed_headers_are_the_documented_ones(seed_name: str) -> None:
     with (PROJECT_DIR / "seeds" / seed_name).open(newline="") as seed:
         assert next(csv.reader(seed)) == SEED_HEADERS[seed_name]
+    assert user_seeds.SEED_HEADERS[seed_name] == SEED_HEADERS[seed_name], "and Python reads those columns"
+
+
+def test_landing_columns_are_those_dbt_declares() -> None:
+    """The loader's raw columns (docs/rules.md §3) are the columns of dbt's landing sources."""
+    sources = yaml.safe_load((PROJECT_DIR / "models/staging/landing/_landing__sources.yml").read_text())
+    (landing,) = sources["sources"]
+    declared = {
+        table["name"]: tuple(column["name"] for column in table["columns"])
+        for table in landing["tables"]
+        if "columns" in table
+    }
+    assert declared == RAW_TABLES
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -61,14 +72,14 @@ def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 @pytest.mark.parametrize("table", sorted(TABLE_COLUMNS))
-def test_tables_carry_the_spec_s_columns(built_duckdb: Path, table: str) -> None:
+def test_tables_carry_the_documented_columns(built_duckdb: Path, table: str) -> None:
     with duckdb.connect(str(built_duckdb), read_only=True) as connection:
         columns = _columns(connection, table)
     assert columns, f"{table} was not built"
     assert [name for name in TABLE_COLUMNS[table] if name not in columns] == []
 
 
-def test_values_are_the_spec_s(built_duckdb: Path) -> None:
+def test_values_are_the_documented_ones(built_duckdb: Path) -> None:
     with duckdb.connect(str(built_duckdb), read_only=True) as connection:
         reasons = {
             r
@@ -90,7 +101,7 @@ def test_values_are_the_spec_s(built_duckdb: Path) -> None:
             ).fetchall()
         }
     # the sample is generated dirty on purpose: every reason occurs
-    assert reasons == REASONS
+    assert reasons == set(contract_reasons())
     assert statuses == {"completed", "active", "pending"}
     assert sources == {"product", "csm"}
 

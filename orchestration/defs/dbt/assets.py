@@ -1,18 +1,27 @@
-"""Every dbt seed, model and snapshot as an asset, built by one `dbt build` (tests as asset checks)."""
+"""Every dbt seed, model and snapshot as an asset, built by one `dbt build` (tests as asset checks).
+
+Delivery never moves backwards by accident (docs/rules.md §6): a run whose as-of date is earlier than
+the last delivered one is an analysis build, as in `milestones build` (milestones.delivery.guard
+decides): dbt leaves the CRM snapshot out, and the delivery assets deliver nothing. The run config
+`move_delivery_back` delivers it instead.
+"""
 
 # no `from __future__ import annotations`: Dagster reads the config class from the annotation
 from datetime import UTC, date, datetime
 
 import dagster as dg
-from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, dbt_assets
 from pydantic import Field
 
 from milestones.build.dbt import dbt_vars, prepare_environment
+from milestones.delivery.guard import Decision, decide, record_if_delivered
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.dbt.translator import MilestonesDbtTranslator
 from orchestration.defs.shared import WAREHOUSE_POOL, retry_if_transient
 
 DBT_OP_NAME = "dbt_build"
+# how a Dagster user asks to move delivery back (named in the analysis build's message)
+MOVE_BACK_OPTION = f"run config ops.{DBT_OP_NAME}.config.move_delivery_back"
 
 
 class DbtBuildConfig(dg.Config):
@@ -23,20 +32,40 @@ class DbtBuildConfig(dg.Config):
         description="'Today' for the build (YYYY-MM-DD, dbt var as_of_date); empty: the current UTC date.",
     )
     full_refresh: bool = False
+    move_delivery_back: bool = Field(
+        default=False,
+        description=(
+            "Deliver even when as_of_date is earlier than the last delivered as-of (docs/rules.md §6); "
+            "otherwise such a run is an analysis build that leaves the CRM snapshot, the change feed "
+            "and the serving file as they were."
+        ),
+    )
 
 
 def as_of(config: DbtBuildConfig) -> date:
     return date.fromisoformat(config.as_of_date) if config.as_of_date else datetime.now(UTC).date()
 
 
-def build_args(config: DbtBuildConfig) -> list[str]:
+def delivery_decision(config: DbtBuildConfig) -> Decision:
+    """Deliver or only analyse: the rule `milestones build` follows, for this run's config."""
+    return decide(as_of(config), move_back=config.move_delivery_back)
+
+
+def run_build_config(context: dg.AssetExecutionContext) -> DbtBuildConfig:
+    """The dbt step's config in the current run (its defaults when the run has none), so that the
+    delivery assets decide as the dbt step did."""
+    ops = (context.run.run_config or {}).get("ops", {})
+    return DbtBuildConfig(**ops.get(DBT_OP_NAME, {}).get("config", {}))
+
+
+def build_args(config: DbtBuildConfig, delivery: Decision) -> list[str]:
     """The dbt command: what `milestones build` runs, for the selected assets."""
     import json
 
     args = ["build", "--vars", json.dumps(dbt_vars(as_of(config)))]
     if config.full_refresh:
         args.append("--full-refresh")
-    return args
+    return args + delivery.dbt_arguments()
 
 
 @dbt_assets(
@@ -48,9 +77,23 @@ def build_args(config: DbtBuildConfig) -> list[str]:
 )
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     prepare_environment()
-    invocation = dbt.cli(build_args(config), context=context)
+    delivery = delivery_decision(config)
+    summary = delivery.summary(MOVE_BACK_OPTION)
+    if summary:
+        context.log.info(summary)
+    invocation = dbt.cli(build_args(config, delivery), context=context)
     try:
         yield from invocation.stream()
     except DagsterDbtCliRuntimeError as error:
+        record_if_delivered(delivery, False, _results(invocation))
         retry_if_transient(error)
         raise
+    record_if_delivered(delivery, True, _results(invocation))
+
+
+def _results(invocation: DbtCliInvocation) -> list:
+    """The `results` of the invocation's run_results.json (none when dbt wrote none)."""
+    try:
+        return invocation.get_artifact("run_results.json").get("results", [])
+    except FileNotFoundError:
+        return []

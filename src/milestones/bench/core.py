@@ -1,4 +1,4 @@
-"""`milestones bench`: how fast the warehouse builds, and where the time goes (issue 7, parts 3 and 4).
+"""`milestones bench`: how fast the warehouse builds, and where the time goes (docs/performance.md).
 
 One run: generate about N event rows (the number of accounts calibrated on a small sample), hold back the
 last day, load the rest, build from scratch (`--full-refresh`), time a hand-written DuckDB query of the
@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,6 +33,7 @@ from typing import Any
 
 from milestones import paths
 from milestones.bench import report
+from milestones.bench.options import DEFAULT_EVENTS
 from milestones.bench.phases import (
     PhaseResult,
     build,
@@ -45,7 +46,6 @@ from milestones.bench.phases import (
 )
 from milestones.errors import UserError
 
-DEFAULT_EVENTS = 10_000_000
 DAYS = 180
 SEED = 7
 DIRTY_RATE = 0.01
@@ -153,24 +153,54 @@ def run_bench(
     return result
 
 
+class _Phases:
+    """Runs the phases one by one, each in a child process, and records them on the result."""
+
+    def __init__(self, result: BenchResult, say: _Progress) -> None:
+        self.result = result
+        self.say = say
+        self.done: list[PhaseResult] = []
+
+    def __call__(self, step: str, name: str, function: Any, **kwargs: Any) -> PhaseResult:
+        self.say(f"{step} {name} ...")
+        outcome = run_phase(name, function, **kwargs)
+        self.done.append(outcome)
+        self.result.phases = [p.summary() for p in self.done]
+        peak = report.format_bytes(outcome.peak_bytes)
+        self.say(f"{step} {name}: {outcome.seconds:,.1f}s, peak memory {peak}")
+        return outcome
+
+    def peak_bytes(self, names: Sequence[str]) -> int:
+        return max(p.peak_bytes for p in self.done if p.name in names)
+
+
 def _run(
     result: BenchResult, work: Path, events: int, seed: int, days: int, dirty_rate: float, say: _Progress
 ) -> None:
-    phases: list[PhaseResult] = []
+    phase = _Phases(result, say)
+    manifest = _generate(phase, work / "generated", events, seed, days, dirty_rate)
+    result.accounts = manifest["accounts"]
+    result.events = manifest["event_rows"]
+    day = date.fromisoformat(manifest["end_date"])
+    base, day_dir = _hold_back_last_day(phase, work, day)
+    # Both builds run as of the held-back day, as a scheduled `milestones build` (no --as-of) would on that
+    # day: the same dbt vars let the second build reuse dbt's parse of the first (partial parsing).
+    full = _full_build(phase, work, base, day)
+    _reference_query(phase, day)
+    _incremental_build(phase, work, day_dir, day, full)
+    result.peak_memory_bytes = phase.peak_bytes(PRODUCT_PHASES)
 
-    def phase(step: str, name: str, function: Any, **kwargs: Any) -> PhaseResult:
-        say(f"{step} {name} ...")
-        outcome = run_phase(name, function, **kwargs)
-        phases.append(outcome)
-        result.phases = [p.summary() for p in phases]
-        say(f"{step} {name}: {outcome.seconds:,.1f}s, peak memory {report.format_bytes(outcome.peak_bytes)}")
-        return outcome
 
-    # 1. calibrate the accounts for the events asked for, then generate. The volume per account varies a
-    # lot between accounts (segments, activity), so a run that lands more than 10% off is made again once
-    # with the accounts corrected by its own, much larger, sample.
+def _generate(
+    phase: _Phases, generated: Path, events: int, seed: int, days: int, dirty_rate: float
+) -> dict[str, Any]:
+    """1. Calibrate the accounts for the events asked for, then generate; return the manifest's counts.
+
+    The volume per account varies a lot between accounts (segments, activity), so a run that lands more
+    than 10% off is made again once with the accounts corrected by its own, much larger, sample.
+    """
+    say = phase.say
     accounts = report.calibration_accounts(events, GUESS_EVENTS_PER_ACCOUNT, *CALIBRATION_ACCOUNTS)
-    generated = work / "generated"
     step = "calibrate"
     tries = 0
     while True:
@@ -194,56 +224,72 @@ def _run(
         if corrected == accounts or (
             step != "calibrate" and report.close_enough(events, manifest["event_rows"])
         ):
-            break
+            return manifest
         if tries >= 2:
-            break
+            return manifest
         say(f"      {corrected:,} accounts for {events:,} events")
         shutil.rmtree(generated)
         accounts, step = corrected, "generate"
-    result.accounts = manifest["accounts"]
-    result.events = manifest["event_rows"]
 
-    # 2. hold back the last day
-    day = date.fromisoformat(manifest["end_date"])
+
+def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Path]:
+    """2. Split the generated files into the history (base) and the last day; return both folders."""
+    result = phase.result
     result.held_back_day = day.isoformat()
     base, day_dir = work / "landing", work / "landing_day"
     split = phase(
-        "2/7", "hold back the last day", split_last_day, source=generated, base=base, day_dir=day_dir, day=day
+        "2/7",
+        "hold back the last day",
+        split_last_day,
+        source=work / "generated",
+        base=base,
+        day_dir=day_dir,
+        day=day,
     )
     result.events_full_build = split.value.base_rows
     result.events_held_back = split.value.held_back_rows
-    say(
+    phase.say(
         f"      {result.events_full_build:,} event rows before {day}, {result.events_held_back:,} held back "
         f"-> {split.value.held_back_file.name}"
     )
+    return base, day_dir
 
-    # 3. load the history, 4. build it from scratch, 5. the reference query on the same data
+
+def _full_build(phase: _Phases, work: Path, base: Path, day: date) -> PhaseResult:
+    """3. Load the history, 4. build it from scratch."""
+    result = phase.result
     loaded = phase("3/7", "load", load_folder, directory=base)
     result.load_s = round(loaded.seconds, 3)
-    # Both builds run as of the held-back day, as a scheduled `milestones build` (no --as-of) would on that
-    # day: the same dbt vars let the second build reuse dbt's parse of the first (partial parsing).
-    as_of_full = day
     full = phase(
         "4/7",
         "full build",
         build,
-        as_of=as_of_full,
+        as_of=day,
         full_refresh=True,
         keep_run_results=work / "run_results_full.json",
     )
     result.full_build_s = round(full.seconds, 3)
-    result.full_build = _build_details(full, as_of_full, result.settings["dbt_threads"])
+    result.full_build = _build_details(full, day, result.settings["dbt_threads"])
     if full.seconds > 0:
         result.events_per_second = round(result.events_full_build / full.seconds, 1)
+    return full
+
+
+def _reference_query(phase: _Phases, day: date) -> None:
+    """5. The hand-written reference query on the same data as the full build."""
+    result = phase.result
     try:
-        result.reference = phase("5/7", "reference query", reference_query, as_of=as_of_full).value
+        result.reference = phase("5/7", "reference query", reference_query, as_of=day).value
     except Exception as error:  # a finding to report, not a reason to lose the rest of the run
         result.reference = {"error": str(error).strip().splitlines()[0]}
-        say(f"5/7 reference query failed: {result.reference['error']}")
+        phase.say(f"5/7 reference query failed: {result.reference['error']}")
     if result.full_build_s and result.reference.get("seconds"):
         result.reference["full_build_ratio"] = round(result.full_build_s / result.reference["seconds"], 2)
 
-    # 6. land the held-back day, 7. build incrementally as of that day
+
+def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, full: PhaseResult) -> None:
+    """6. Land the held-back day, 7. build incrementally as of that day; compare with the full build."""
+    result = phase.result
     day_load = phase("6/7", "load day", load_folder, directory=day_dir)
     result.incremental_load_s = round(day_load.seconds, 3)
     incremental = phase(
@@ -265,7 +311,6 @@ def _run(
         )
     for details in (result.full_build, result.incremental_build):
         details.pop("run_results", None)
-    result.peak_memory_bytes = max(p.peak_bytes for p in phases if p.name in PRODUCT_PHASES)
 
 
 def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> dict[str, Any]:
@@ -317,35 +362,47 @@ def render(result: BenchResult) -> str:
             "have run, so its time is short of a passing build's and the targets are not judged.",
             "",
         ]
-    for title, details in (
-        ("full build", result.full_build),
-        ("incremental build", result.incremental_build),
-    ):
-        timing = details.get("timing")
-        if not timing:
-            continue
-        if details.get("exit_code") == 0:
-            status = "passed"
-        elif details["not_passed"]:
-            status = f"FAILED: {len(details['not_passed'])} dbt nodes failed or skipped"
-        else:
-            status = "FAILED after dbt: the data validations"
-        lines.append(
-            f"{title} (as of {details['as_of']}, {status}): dbt {timing['wall_s']:,.1f}s wall, nodes busy "
-            f"{timing['busy_s']:,.1f}s (sum of node times {timing['node_seconds']:,.1f}s over "
-            f"{timing['threads'] or '?'} dbt threads); dbt overhead {timing['overhead_s']:,.1f}s "
-            f"({timing['overhead_share']:.0%}), of which start-up and parsing {timing['startup_s']:,.1f}s; "
-            f"after dbt (validations) {details['after_dbt_s']:,.1f}s"
-        )
-        lines.append(f"  node time by type: {report.format_by_type(timing['by_type'])}")
-        lines.append("  slowest models:")
-        lines.append(report.format_nodes(details["slowest_models"]))
-        lines.append("  slowest tests:")
-        lines.append(report.format_nodes(details["slowest_tests"]))
+    lines += _build_lines("full build", result.full_build)
+    lines += _build_lines("incremental build", result.incremental_build)
     if result.incremental_build.get("models_vs_full"):
         lines.append("models costing the incremental build most (time in the full build, share of it):")
         lines.append(report.format_comparison(result.incremental_build["models_vs_full"]))
-    reference = result.reference
+    lines += _reference_lines(result.reference)
+    lines.append("targets:")
+    lines += [f"  {t['verdict']:>11}  {t['name']}: {t['detail']}" for t in result.targets]
+    lines.append(
+        f"written to {result.report_path}"
+        + (f"; work folder kept: {result.work_dir}" if result.work_dir else "")
+    )
+    return "\n".join(lines)
+
+
+def _build_lines(title: str, details: dict[str, Any]) -> list[str]:
+    """One build's status, where its time went and its slowest nodes (nothing without timing)."""
+    timing = details.get("timing")
+    if not timing:
+        return []
+    if details.get("exit_code") == 0:
+        status = "passed"
+    elif details["not_passed"]:
+        status = f"FAILED: {len(details['not_passed'])} dbt nodes failed or skipped"
+    else:
+        status = "FAILED after dbt: the data validations"
+    return [
+        f"{title} (as of {details['as_of']}, {status}): dbt {timing['wall_s']:,.1f}s wall, nodes busy "
+        f"{timing['busy_s']:,.1f}s (sum of node times {timing['node_seconds']:,.1f}s over "
+        f"{timing['threads'] or '?'} dbt threads); dbt overhead {timing['overhead_s']:,.1f}s "
+        f"({timing['overhead_share']:.0%}), of which start-up and parsing {timing['startup_s']:,.1f}s; "
+        f"after dbt (validations) {details['after_dbt_s']:,.1f}s",
+        f"  node time by type: {report.format_by_type(timing['by_type'])}",
+        "  slowest models:",
+        report.format_nodes(details["slowest_models"]),
+        "  slowest tests:",
+        report.format_nodes(details["slowest_tests"]),
+    ]
+
+
+def _reference_lines(reference: dict[str, Any]) -> list[str]:
     if reference.get("seconds"):
         agreement = (
             f"; {reference['only_reference']:,} only in it, "
@@ -354,21 +411,15 @@ def render(result: BenchResult) -> str:
             else f"; not compared: {reference.get('comparison_error')}"
         )
         ratio = reference.get("full_build_ratio")
-        lines.append(
+        return [
             f"reference query (one DuckDB statement, valid events -> criteria met -> milestone completion, "
             f"without dependencies and overrides): {reference['seconds']:,.1f}s, "
             f"{reference['completions']:,} completions{agreement}; full build / reference = "
             f"{ratio if ratio is not None else '-'}x"
-        )
-    elif reference.get("error"):
-        lines.append(f"reference query failed: {reference['error']}")
-    lines.append("targets:")
-    lines += [f"  {t['verdict']:>11}  {t['name']}: {t['detail']}" for t in result.targets]
-    lines.append(
-        f"written to {result.report_path}"
-        + (f"; work folder kept: {result.work_dir}" if result.work_dir else "")
-    )
-    return "\n".join(lines)
+        ]
+    if reference.get("error"):
+        return [f"reference query failed: {reference['error']}"]
+    return []
 
 
 # ------------------------------------------------------------------------------------ environment

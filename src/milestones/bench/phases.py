@@ -122,7 +122,7 @@ def load_folder(directory: Path) -> dict[str, int]:
 def build(as_of: date, full_refresh: bool, keep_run_results: Path) -> dict[str, Any]:
     """`milestones build --as-of D [--full-refresh]`; keeps a copy of dbt's run_results.json and times
     the dbt child process apart from the steps run_build adds after it (the data validations)."""
-    from milestones import build as build_module
+    from milestones.build import run as build_module  # run_build calls run_dbt through this module
     from milestones.build.dbt import target_dir
 
     dbt_seconds: list[float] = []

@@ -151,7 +151,6 @@ INNER JOIN accounts ON met.account_id = accounts.account_id
 INNER JOIN criteria_per_milestone
     ON accounts.segment = criteria_per_milestone.segment
     AND met.milestone_id = criteria_per_milestone.milestone_id
-WHERE met.criterion_id IS NOT NULL
 GROUP BY met.account_id, met.milestone_id, criteria_per_milestone.criteria
 HAVING count(*) = criteria_per_milestone.criteria AND max(met.met_at) < {cutoff}
 """

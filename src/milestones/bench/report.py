@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Targets of issue 7, part 4.
+# The performance targets (docs/performance.md, Targets).
 TARGET_EVENTS_PER_SECOND = 400_000
 TARGET_EVENTS_PER_SECOND_AT = 10_000_000
 TARGET_INCREMENTAL_RATIO = 0.10
@@ -247,9 +247,9 @@ def check_targets(
     completed: bool,
     memory_limit_text: str | None = None,
 ) -> list[Target]:
-    """The three targets of issue 7. A target that needs a larger run is not checked (met None); with a
-    failed build the speed and the ratio are not judged either (skipped nodes make a build look faster),
-    while the memory target is missed (the run did not complete)."""
+    """The three targets of docs/performance.md. A target that needs a larger run is not checked (met
+    None); with a failed build the speed and the ratio are not judged either (skipped nodes make a build
+    look faster), while the memory target is missed (the run did not complete)."""
     failed = "" if completed else " (a build failed: not judged)"
     speed_name = "full build >= 400,000 events/s at 10M events"
     if events_per_second is None:

@@ -3,12 +3,19 @@
 A child process rather than dbt's in-process runner: dbt-duckdb keeps its database handle open for
 the life of the process, and the steps after a build (printing failing rows, the summary, the
 validations, publishing) must open the same file themselves.
+
+dbt logs JSON to the pipe and its usual debug log to `<log dir>/dbt.log`. The progress lines are
+shown as dbt would show them; dbt's closing list of failures, its fatal error and any traceback are
+kept out of the screen (they are in the log file) so the caller can end with a short summary. On a
+terminal a bar of the nodes done (milestones.progress) stands for dbt's line per node started or
+passed; warnings, failures and dbt's other lines still show, above the bar.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,10 +23,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from milestones import paths
+from milestones.progress import Bar, progress
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+# dbt's closing report of each failure (the caller summarizes failures itself) and its fatal error
+FAILURE_DETAIL_EVENTS = {
+    "RunResultError",
+    "RunResultErrorNoMessage",
+    "SQLCompiledPath",
+    "CheckNodeTestFailure",
+}
+FATAL_EVENTS = {"MainEncounteredError", "MainStackTrace"}
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+# the first line of a dbt error that only names its kind and node: "Runtime Error in test x (path)"
+# a node's line: "12 of 353 START sql table model main_marts.fct_events ..... [RUN]", "12 of 353 OK ..."
+NODE_LINE = re.compile(r"^(?P<index>\d+) of (?P<total>\d+) (?P<status>\S+) (?P<rest>.*)$")
+HOOK_EVENTS = {"LogHookStartLine", "LogHookEndLine"}  # "1 of 1 START hook": not one of the nodes
+ERROR_HEADER = re.compile(r"^(?P<kind>[A-Z][\w ]*Error)(?: in .*)?$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +53,7 @@ class FailedNode:
     status: str
     message: str
     failures_relation: str | None = None
+    failures: int | None = None
 
 
 @dataclass
@@ -36,6 +61,8 @@ class DbtOutcome:
     success: bool
     failed: list[FailedNode] = field(default_factory=list)
     run_results_path: Path | None = None
+    log_path: Path | None = None
+    skipped: int = 0
 
 
 def profiles_dir() -> Path:
@@ -52,6 +79,12 @@ def profiles_dir() -> Path:
 def target_dir() -> Path:
     configured = os.environ.get("DBT_TARGET_PATH")
     return Path(configured) if configured else paths.PROJECT_DIR / "target"
+
+
+def log_dir() -> Path:
+    """dbt's log folder, as dbt picks it: DBT_LOG_PATH, else logs/ under the project."""
+    configured = os.environ.get("DBT_LOG_PATH")
+    return (Path(configured) if configured else paths.PROJECT_DIR / "logs").resolve()
 
 
 def prepare_environment() -> None:
@@ -76,20 +109,137 @@ def run_dbt(
     target: str | None = None,
     variables: dict[str, object] | None = None,
 ) -> DbtOutcome:
-    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's output."""
+    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's stdout."""
     prepare_environment()
+    logs = log_dir()
     args = [*command, "--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
+    args += ["--log-path", str(logs), "--log-format", "json", "--log-format-file", "debug"]
+    args.append("--use-colors" if sys.stdout.isatty() else "--no-use-colors")
     if target:
         args += ["--target", target]
     if variables:
         args += ["--vars", json.dumps(variables)]
     results_path = target_dir() / "run_results.json"
     results_path.unlink(missing_ok=True)
-    completed = subprocess.run([_dbt_executable(), *args], check=False)
+    # off a terminal dbt's own lines are the progress: no other lines besides them
+    with progress(f"dbt {command[0]}", unit="nodes", plain=False) as bar:
+        stream = _ProgressStream(bar)
+        returncode = _stream_child([_dbt_executable(), *args], stream)
+    log_path = logs / "dbt.log"
+    stream.append_unlogged_output(log_path)
     failed = read_failures(results_path)
-    if completed.returncode != 0 and not failed:
-        failed.append(FailedNode("dbt", "invocation", "error", f"dbt exited with {completed.returncode}"))
-    return DbtOutcome(success=completed.returncode == 0, failed=failed, run_results_path=results_path)
+    if returncode != 0 and not failed:
+        failed.append(FailedNode("dbt", "invocation", "error", stream.fatal_error(returncode)))
+    return DbtOutcome(
+        success=returncode == 0,
+        failed=failed,
+        run_results_path=results_path,
+        log_path=log_path,
+        skipped=count_skipped(results_path),
+    )
+
+
+def _stream_child(command: list[str], stream: _ProgressStream) -> int:
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    )
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            stream.feed(line)
+    except KeyboardInterrupt:  # dbt got the same interrupt: let it stop, then stop too
+        process.wait()
+        raise
+    return process.wait()
+
+
+class _ProgressStream:
+    """Shows dbt's JSON log lines as dbt's own text lines, and keeps what the summary needs."""
+
+    def __init__(self, bar: Bar | None = None) -> None:
+        self.fatal: str | None = None
+        self.unlogged: list[str] = []
+        self._in_failure_detail = False
+        self._last_blank = True
+        self._colors = sys.stdout.isatty()
+        self._bar = bar
+        # the bar stands for the node lines only on the screen it is drawn on (not in a file or a pipe)
+        self._bar_replaces_lines = bar is not None and bar.live and sys.stdout.isatty()
+
+    def feed(self, line: str) -> None:
+        try:
+            event = json.loads(line)
+            info = event["info"]
+        except (ValueError, KeyError, TypeError):
+            self.unlogged.append(line)  # not dbt's logger (a crash, a warning): kept for the log file
+            return
+        name = info.get("name", "")
+        if name == "MainEncounteredError":
+            self.fatal = event.get("data", {}).get("exc") or info.get("msg", "")
+        if name in FATAL_EVENTS or self._is_failure_detail(name):
+            return
+        if self._on_bar(name, info.get("level", ""), info.get("msg", "")):
+            return
+        self._show(info.get("ts", ""), info.get("msg", ""))
+
+    def _on_bar(self, name: str, level: str, message: str) -> bool:
+        """Moves the bar on a node's line; True when the bar stands for the line (an info line of a
+        node started or done: warnings and failures are still shown)."""
+        node = NODE_LINE.match(ANSI_ESCAPE.sub("", message)) if self._bar is not None else None
+        if node is None or self._bar is None:
+            return False
+        if name not in HOOK_EVENTS:
+            total = int(node["total"])
+            if node["status"] == "START":
+                self._bar.update(total=total, detail=_node_name(node["rest"]))
+            else:
+                self._bar.update(total=total, completed=self._bar.completed + 1)
+        return self._bar_replaces_lines and level in {"info", "debug"}
+
+    def _is_failure_detail(self, name: str) -> bool:
+        if name == "RunResultFailure":
+            self._in_failure_detail = True
+        elif name not in FAILURE_DETAIL_EVENTS and name != "Formatting":
+            self._in_failure_detail = False
+        return self._in_failure_detail
+
+    def _show(self, timestamp: str, message: str) -> None:
+        if not self._colors:
+            message = ANSI_ESCAPE.sub("", message)
+        blank = not message.strip()
+        if blank and self._last_blank:
+            return
+        self._last_blank = blank
+        clock = timestamp[11:19]
+        line = f"{clock}  {message}" if clock else message
+        if self._bar_replaces_lines and self._bar is not None:
+            self._bar.log(line)  # above the bar, wrapped by the terminal (copied lines stay whole)
+            return
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
+
+    def fatal_error(self, returncode: int) -> str:
+        """dbt's own error when it stopped outside any node (a locked file, a compilation error)."""
+        if self.fatal:
+            return self.fatal.strip()
+        lines = [line.strip() for line in self.unlogged if line.strip()]
+        return lines[-1] if lines else f"dbt exited with {returncode}"
+
+    def append_unlogged_output(self, log_path: Path) -> None:
+        """What dbt printed outside its logger goes to the end of its log file, so the file has it all."""
+        if not any(line.strip() for line in self.unlogged):
+            return
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("a") as log:
+            log.write("\n-- dbt's output outside its logger (stdout and stderr):\n")
+            log.writelines(self.unlogged)
+
+
+def _node_name(started: str) -> str:
+    """The node of a START line's text: "sql table model main_marts.fct_events ..... [RUN]" gives
+    "main_marts.fct_events"."""
+    words = [word for word in started.split() if word.strip(".") and not word.startswith("[")]
+    return words[-1] if words else ""
 
 
 def _dbt_executable() -> str:
@@ -98,11 +248,14 @@ def _dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def read_failures(results_path: Path) -> list[FailedNode]:
-    """The nodes that errored or failed, from dbt's run_results.json (absent when dbt did not run)."""
+def _results(results_path: Path) -> list[dict[str, Any]]:
     if not results_path.exists():
         return []
-    results = json.loads(results_path.read_text())
+    return json.loads(results_path.read_text()).get("results", [])
+
+
+def read_failures(results_path: Path) -> list[FailedNode]:
+    """The nodes that errored or failed, from dbt's run_results.json (absent when dbt did not run)."""
     return [
         FailedNode(
             unique_id=result["unique_id"],
@@ -110,7 +263,57 @@ def read_failures(results_path: Path) -> list[FailedNode]:
             status=result["status"],
             message=(result.get("message") or "").strip(),
             failures_relation=result.get("relation_name"),
+            failures=result.get("failures"),
         )
-        for result in results.get("results", [])
+        for result in _results(results_path)
         if result["status"] in FAILED_STATUSES
     ]
+
+
+def count_skipped(results_path: Path) -> int:
+    return sum(1 for result in _results(results_path) if result["status"] == "skipped")
+
+
+def first_meaningful_line(message: str, keep_header: bool = False) -> str:
+    """The line of a dbt error message that says what went wrong.
+
+    "Runtime Error in test x (path)\\n  Catalog Error: Table ... does not exist!" gives the second line;
+    with keep_header (no node is named elsewhere) "Runtime Error in test x (path): Catalog Error: ...".
+    """
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    header = ERROR_HEADER.match(lines[0])
+    if not header or len(lines) == 1:
+        return lines[0]
+    if keep_header:
+        return f"{lines[0]}: {lines[1]}"
+    return lines[1] if re.match(r"^[\w ]*Error:", lines[1]) else f"{header['kind']}: {lines[1]}"
+
+
+def node_labels(unique_ids: Sequence[str]) -> dict[str, str]:
+    """Readable names of nodes from dbt's manifest: 'test criteria_are_well_formed on seed
+    milestone_criteria (seeds/_seeds__models.yml)'; a node the manifest lacks keeps its unique id."""
+    manifest_path = target_dir() / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    return {unique_id: _label(unique_id, nodes.get(unique_id)) for unique_id in unique_ids}
+
+
+def _label(unique_id: str, node: dict[str, Any] | None) -> str:
+    if not node:
+        return unique_id
+    resource_type = node.get("resource_type", unique_id.split(".", 1)[0])
+    where = f" ({node['original_file_path']})" if node.get("original_file_path") else ""
+    if resource_type == "unit_test":
+        return f"unit test {node.get('name')} of model {node.get('model')}{where}"
+    test_name = (node.get("test_metadata") or {}).get("name")
+    attached = node.get("attached_node")
+    if resource_type == "test" and test_name and attached:
+        attached_type, *_, attached_name = attached.split(".")
+        column = f" of column {node['column_name']}" if node.get("column_name") else ""
+        return f"test {test_name}{column} on {attached_type} {attached_name}{where}"
+    return f"{resource_type} {node.get('name', unique_id)}{where}"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime
 
-from milestones.build.dbt import DbtOutcome, FailedNode, dbt_vars, run_dbt
+from milestones.build.dbt import DbtOutcome, FailedNode, dbt_vars, first_meaningful_line, node_labels, run_dbt
+from milestones.delivery.guard import decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
-from milestones.warehouse import connect
+from milestones.warehouse import DuckDBWarehouse, connect, describe_lock, resolve
 
-MAX_FAILURE_ROWS = 20
+# a failed build ends with one screen: at most this many failed nodes, each with this many rows
+MAX_FAILED_NODES = 5
+MAX_FAILURE_ROWS = 10
 
 
 def run_build(
@@ -18,36 +22,92 @@ def run_build(
     full_refresh: bool = False,
     target: str | None = None,
     select: str | None = None,
+    move_delivery_back: bool = False,
 ) -> int:
-    """Exit code: 0 when everything passed, 1 when a model, test or validation failed."""
+    """Exit code: 0 when everything passed, 1 when a model, test or validation failed.
+
+    A build as of a day earlier than the last delivery is an analysis build (docs/rules.md §6,
+    milestones.delivery.guard): no CRM snapshot, no publish, one line saying so; unless
+    `move_delivery_back` asks to deliver it."""
+    _check_warehouse(target)
     as_of = as_of or datetime.now(UTC).date()
+    delivery = decide(as_of, move_back=move_delivery_back, target=target)
     command = ["build"]
     if full_refresh:
         command.append("--full-refresh")
     if select:
         command += ["--select", select]
+    command += delivery.dbt_arguments()
     outcome = run_dbt(command, target=target, variables=dbt_vars(as_of))
+    record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
     if not outcome.success:
         print_failures(outcome, target)
         return 1
     # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
     validation = validate_warehouse(target=target)
-    print(validation.summary())
-    if not validation.ok:
+    if not validation.ok:  # the failure message, like a failed dbt build's, is what stderr holds
+        sys.stderr.write(f"milestones build: {validation.summary()}\n")
         return 1
+    print(validation.summary())
+    summary = delivery.summary()
+    if not delivery.delivers:
+        print(summary)
+        return 0
     # only a green build reaches the BI tools: the serving file is swapped in whole (DuckDB only)
     served = publish(target)
     if served is not None:
         print(f"published for BI tools: {served}")
+    if summary:
+        print(summary)
     return 0
 
 
+def _check_warehouse(target: str | None) -> None:
+    """Fail before dbt starts (and spends its parse time) on an unknown target (exit 2) or a DuckDB
+    file another process holds (exit 1, naming the process)."""
+    warehouse = resolve(target)
+    if isinstance(warehouse, DuckDBWarehouse):
+        warehouse.connect().close()
+
+
 def print_failures(outcome: DbtOutcome, target: str | None) -> None:
-    """Say what failed, with the rows of failing tests that store them (seed validation names rows)."""
-    for failed in outcome.failed:
-        sys.stderr.write(f"build failed: {failed.unique_id}: {failed.message}\n")
-        for line in _failure_rows(failed, target):
-            sys.stderr.write(f"    {line}\n")
+    """Say what failed on stderr, in one screen: a headline, where dbt's full log is, then each failed
+    node with the first line of its message and the rows of failing tests that store them (seed
+    validation names the rows)."""
+    sys.stderr.write("\n".join(failure_summary(outcome, target)) + "\n")
+    sys.stderr.flush()
+
+
+def failure_summary(outcome: DbtOutcome, target: str | None) -> list[str]:
+    lines = [f"milestones build: {_headline(outcome)}"]
+    if outcome.log_path is not None:
+        lines.append(f"  full dbt log: {outcome.log_path}")
+    nodes = [failed for failed in outcome.failed if failed.resource_type != "invocation"]
+    labels = node_labels([failed.unique_id for failed in nodes[:MAX_FAILED_NODES]])
+    for failed in nodes[:MAX_FAILED_NODES]:
+        lines.append(f"  {labels[failed.unique_id]}: {_what_failed(failed)}")
+        lines += [f"    {row}" for row in _failure_rows(failed, target)]
+    if len(nodes) > MAX_FAILED_NODES:
+        lines.append(f"  and {len(nodes) - MAX_FAILED_NODES} more failed: see the dbt log")
+    return lines
+
+
+def _headline(outcome: DbtOutcome) -> str:
+    stopped = [failed for failed in outcome.failed if failed.resource_type == "invocation"]
+    if stopped:
+        message = stopped[0].message
+        return f"dbt stopped: {describe_lock(message) or first_meaningful_line(message, keep_header=True)}"
+    kinds = Counter(failed.resource_type.replace("_", " ") for failed in outcome.failed)
+    failed = ", ".join(f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in sorted(kinds.items()))
+    skipped = f"; {outcome.skipped} skipped" if outcome.skipped else ""
+    return f"{failed} failed{skipped}"
+
+
+def _what_failed(failed: FailedNode) -> str:
+    if failed.status == "fail" and failed.failures is not None:
+        rows = f"{failed.failures} failing row{'s' if failed.failures != 1 else ''}"
+        return f"{rows} in {failed.failures_relation}" if failed.failures_relation else rows
+    return first_meaningful_line(failed.message) or failed.status
 
 
 def _failure_rows(failed: FailedNode, target: str | None) -> list[str]:
@@ -56,12 +116,20 @@ def _failure_rows(failed: FailedNode, target: str | None) -> list[str]:
     try:
         with connect(target, read_only=True) as connection:
             cursor = connection.cursor()
-            cursor.execute(f"select * from {failed.failures_relation} limit {MAX_FAILURE_ROWS}")
+            cursor.execute(f"select * from {failed.failures_relation} limit {MAX_FAILURE_ROWS + 1}")
             columns = [description[0] for description in cursor.description]
             rows = cursor.fetchall()
     except Exception as error:  # the failure itself was already reported; this only adds detail
-        return [f"(could not read the failing rows: {error})"]
+        return [f"(could not read the failing rows: {first_meaningful_line(str(error))})"]
     if "problem" in columns:
         position = columns.index("problem")
-        return [str(row[position]) for row in rows]
-    return [", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows]
+        shown = [str(row[position]) for row in rows[:MAX_FAILURE_ROWS]]
+    else:
+        shown = [
+            ", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows
+        ]
+        shown = shown[:MAX_FAILURE_ROWS]
+    if len(rows) > MAX_FAILURE_ROWS:
+        more = (failed.failures or len(rows)) - MAX_FAILURE_ROWS
+        shown.append(f"... and {more} more row{'s' if more != 1 else ''}")
+    return shown

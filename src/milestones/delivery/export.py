@@ -1,21 +1,21 @@
-"""`milestones export`: the CRM change feed.
+"""`milestones export`: the CRM change feed, written out as files.
 
-Reads the snapshot `crm_account_milestone_sync_snapshot` (the history of crm_account_milestone_sync,
-check strategy on row_hash) and writes the accounts whose synced fields changed since the previous
-export as one JSON Lines file per batch:
+The change feed is a dbt model, `crm_account_milestone_changes` (one row per change the CRM snapshot
+recorded: operation upsert or delete, changed_at, as_of_date and the synced fields; docs/rules.md §6),
+which a reverse-ETL tool can also read in the warehouse (docs/reverse_etl.md). This module is a thin
+writer of it: each run writes the changes recorded since the previous run as one JSON Lines file:
 
     <export dir>/crm_account_milestone_sync/changes_000001.jsonl, changes_000002.jsonl, ...
     <export dir>/crm_account_milestone_sync/_state.json          the watermark and the batch log
 
-The export dir is MILESTONES_EXPORT_DIR, else <reports dir>/exports. Each line is one account:
-`_op` (`upsert`, or `delete` when its crm_id left the sync), `_batch`, `_changed_at` (when the
-snapshot recorded the version), then every column of the sync table (crm_id, ..., row_hash,
-updated_at). A batch holds the latest version of each crm_id recorded in the snapshot after the
-watermark, and only when it differs from the version the previous batch delivered (a value that
-changed and changed back is not sent again). Batch files are immutable once they appear: a consumer
-processes them in number order and remembers the last one it applied.
+The export dir is MILESTONES_EXPORT_DIR, else <reports dir>/exports. Each line is one change of the
+model, in changed_at then crm_id order: `_op` (its operation), `_batch`, `_changed_at` (its
+changed_at), then its other columns (change_id, as_of_date, crm_id, ..., row_hash, updated_at). A
+consumer applies the lines in order (upsert by crm_id, or delete), processes the files in number
+order and remembers the last one it applied; batch files are immutable once they appear. An analysis
+build (docs/rules.md §6) records no change, so the export after it writes nothing.
 
-Crash safety. The watermark is the snapshot's dbt_valid_from; the state file lives beside the feed
+Crash safety. The watermark is the latest changed_at written; the state file lives beside the feed
 (so deleting the folder starts a full re-export, and the feed and its watermark can never disagree).
 One export:
 
@@ -26,9 +26,10 @@ One export:
 
 A crash before 1 changes nothing. A crash in 2 leaves a temporary file (deleted on the next run) and
 the pending record: the next run rewrites the same batch from the same bounds - the rows are the same,
-since snapshot versions recorded at or before the upper bound never change. A crash after the rename
-leaves the final file: the next run sees it and only completes step 3. So nothing is lost and nothing
-is written twice. Only one export runs at a time (a lock file).
+since the changes recorded at or before the upper bound never change (snapshot versions are kept as
+recorded, and the model leaves out dbt_valid_to, the one column dbt updates later). A crash after the
+rename leaves the final file: the next run sees it and only completes step 3. So nothing is lost and
+nothing is written twice. Only one export runs at a time (a lock file).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from milestones.errors import UserError
 from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
 
 FEED_NAME = "crm_account_milestone_sync"
-SNAPSHOT_NAME = "crm_account_milestone_sync_snapshot"
+CHANGES_MODEL = "crm_account_milestone_changes"
 STATE_FILE = "_state.json"
 STATE_VERSION = 1
 # Fault injection for the crash tests: `kill_after_rows=N` (SIGKILL once N rows are in the temporary
@@ -95,9 +96,9 @@ def export_changes(target: str | None = None, out_dir: Path | None = None) -> Ex
         state = _read_state(feed_dir)
         resumed = state["pending"] is not None
         with _connection(warehouse) as connection:
-            snapshot = _snapshot_relation(connection, warehouse)
+            changes = _changes_relation(connection, warehouse)
             if not resumed:
-                upper = _latest_version_at(connection, warehouse, snapshot)
+                upper = _latest_change_at(connection, changes)
                 lower = state["watermark"]
                 if upper is None or (lower is not None and upper <= lower):
                     return ExportSummary(0, 0, 0, None, None, lower)
@@ -116,7 +117,7 @@ def export_changes(target: str | None = None, out_dir: Path | None = None) -> Ex
                 rows, upserts, deletes = _count_feed(final)
             else:
                 columns, records = _changes(
-                    connection, snapshot, pending["lower"], pending["upper"], warehouse
+                    connection, changes, pending["lower"], pending["upper"], warehouse
                 )
                 rows, upserts, deletes = _write_feed(final, pending["batch"], columns, records)
         _maybe_fault("kill_before_commit")
@@ -165,94 +166,44 @@ def _query(connection: Any, sql: str, parameters: Sequence[Any] = ()) -> tuple[l
         cursor.close()
 
 
-def _snapshot_relation(connection: Any, warehouse: Warehouse) -> str:
-    schema = f"{warehouse.schema}_snapshots"
+def _changes_relation(connection: Any, warehouse: Warehouse) -> str:
+    schema = f"{warehouse.schema}_marts"
     p = _placeholder(warehouse)
     _, found = _query(
         connection,
         f"select count(*) from information_schema.tables where table_schema = {p} and table_name = {p}",
-        [schema, SNAPSHOT_NAME],
+        [schema, CHANGES_MODEL],
     )
     if not found[0][0]:
         raise UserError(
-            f"no {schema}.{SNAPSHOT_NAME} in {warehouse.describe()}: run `milestones build` first"
+            f"no {schema}.{CHANGES_MODEL} in {warehouse.describe()}: run `milestones build` first"
         )
-    return f"{schema}.{SNAPSHOT_NAME}"
+    return f"{schema}.{CHANGES_MODEL}"
 
 
-def _latest_version_at(connection: Any, warehouse: Warehouse, snapshot: str) -> str | None:
-    """The new watermark: when the snapshot recorded its latest version."""
-    _, rows = _query(connection, f"select max(dbt_valid_from) from {snapshot}")
+def _latest_change_at(connection: Any, changes: str) -> str | None:
+    """The new watermark: when the latest change was recorded."""
+    _, rows = _query(connection, f"select max(changed_at) from {changes}")
     latest = rows[0][0]
     return None if latest is None else _timestamp_text(latest)
 
 
 def _changes(
-    connection: Any, snapshot: str, lower: str | None, upper: str, warehouse: Warehouse
+    connection: Any, changes: str, lower: str | None, upper: str, warehouse: Warehouse
 ) -> tuple[list[str], list[tuple]]:
-    """The latest version of each crm_id recorded in (lower, upper], unless the previous batch sent it.
-
-    `delivered` is the version each crm_id had at the lower watermark, i.e. what the consumer holds.
-    A deletion is sent only for a crm_id the consumer holds; a live version only when it is new to
-    the consumer, follows a deletion, or has another row_hash.
-    """
+    """The changes recorded in (lower, upper], in the order a consumer applies them."""
     p = _placeholder(warehouse)
-    columns, _ = _query(connection, f"select * from {snapshot} where 1 = 0")
-    is_deleted = "dbt_is_deleted = 'True'" if "dbt_is_deleted" in columns else "false"
-    synced = [column for column in columns if not column.startswith("dbt_")]
-    parameters: list[Any] = []
-    after_lower = "true"
-    delivered = f"select crm_id, row_hash, false as is_deleted from {snapshot} where false"
-    if lower is not None:
-        after_lower = f"dbt_valid_from > cast({p} as timestamp)"
-        delivered = f"""
-            select crm_id, row_hash, {is_deleted} as is_deleted
-            from {snapshot}
-            where dbt_valid_from <= cast({p} as timestamp)
-              and (dbt_valid_to is null or dbt_valid_to > cast({p} as timestamp))
-        """
-    sql = f"""
-        with
-
-        delivered as ({delivered}),
-
-        versions as (
-            select
-                snapshot_versions.*,
-                {is_deleted} as is_deleted,
-                row_number() over (partition by crm_id order by dbt_valid_from desc) as recency
-            from {snapshot} as snapshot_versions
-            where {after_lower} and dbt_valid_from <= cast({p} as timestamp)
-        ),
-
-        latest as (
-            select * from versions
-            where recency = 1
-        )
-
-        select
-            case when latest.is_deleted then 'delete' else 'upsert' end as _op,
-            latest.dbt_valid_from as _changed_at,
-            {", ".join(f"latest.{column}" for column in synced)}
-        from latest
-        left join delivered
-            on latest.crm_id = delivered.crm_id
-        where
-            (latest.is_deleted and delivered.crm_id is not null and not delivered.is_deleted)
-            or (
-                not latest.is_deleted
-                and (
-                    delivered.crm_id is null
-                    or delivered.is_deleted
-                    or delivered.row_hash <> latest.row_hash
-                )
-            )
-        order by latest.crm_id
-    """
-    if lower is not None:
-        parameters += [lower, lower, lower]
-    parameters.append(upper)
-    return _query(connection, sql, parameters)
+    after_lower = "true" if lower is None else f"changed_at > cast({p} as timestamp)"
+    parameters = [upper] if lower is None else [lower, upper]
+    return _query(
+        connection,
+        f"""
+        select * from {changes}
+        where {after_lower} and changed_at <= cast({p} as timestamp)
+        order by changed_at, crm_id
+        """,
+        parameters,
+    )
 
 
 def _write_feed(final: Path, batch: int, columns: list[str], records: list[tuple]) -> tuple[int, int, int]:
@@ -265,7 +216,7 @@ def _write_feed(final: Path, batch: int, columns: list[str], records: list[tuple
     with temporary.open("w", encoding="utf-8") as feed:
         for written, record in enumerate(records, start=1):
             values = dict(zip(columns, record, strict=True))
-            line = {"_op": values.pop("_op"), "_batch": batch, "_changed_at": values.pop("_changed_at")}
+            line = {"_op": values.pop("operation"), "_batch": batch, "_changed_at": values.pop("changed_at")}
             line.update(values)
             feed.write(json.dumps(line, default=_json_value, ensure_ascii=False) + "\n")
             if line["_op"] == "delete":

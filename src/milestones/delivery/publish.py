@@ -40,6 +40,7 @@ from typing import Any
 
 from milestones import paths
 from milestones.errors import UserError
+from milestones.progress import track
 from milestones.warehouse import DuckDBWarehouse, duckdb_config, resolve
 
 SERVING_STORAGE_VERSION = "v1.0.0"
@@ -123,9 +124,11 @@ def _write_serving_file(warehouse: DuckDBWarehouse, temporary: Path) -> list[Pub
         connection.execute("begin transaction")
         for schema in sorted({schema for schema, _ in listed}):
             connection.execute(f"create schema serving.{_identifier(schema)}")
-        for schema, name in listed:
+        # on a terminal a bar of the tables copied; elsewhere the closing line says it all
+        for schema, name in track(listed, "publish", unit="tables", plain=False):
             relation = f"{_identifier(schema)}.{_identifier(name)}"
             connection.execute(f"create table serving.{relation} as select * from source.{relation}")
+            _copy_comments(connection, schema, name)
             (rows,) = connection.execute(f"select count(*) from serving.{relation}").fetchone()
             published.append(PublishedTable(schema, name, rows))
         _write_manifest(connection, warehouse, published)
@@ -136,6 +139,24 @@ def _write_serving_file(warehouse: DuckDBWarehouse, temporary: Path) -> list[Pub
     finally:
         connection.close()
     return published
+
+
+def _copy_comments(connection: Any, schema: str, name: str) -> None:
+    # the descriptions dbt persisted (persist_docs in dbt_project.yml) travel with the table, so a
+    # BI tool reading the serving file shows them; a view's are read from duckdb_views()
+    relation = f"serving.{_identifier(schema)}.{_identifier(name)}"
+    where = "database_name = 'source' and schema_name = ? and {0} = ? and comment is not null"
+    for (comment,) in connection.execute(
+        f"select comment from duckdb_tables() where {where.format('table_name')}"
+        f" union all select comment from duckdb_views() where {where.format('view_name')}",
+        [schema, name, schema, name],
+    ).fetchall():
+        connection.execute(f"comment on table {relation} is {_literal(comment)}")
+    for column, comment in connection.execute(
+        f"select column_name, comment from duckdb_columns() where {where.format('table_name')}",
+        [schema, name],
+    ).fetchall():
+        connection.execute(f"comment on column {relation}.{_identifier(column)} is {_literal(comment)}")
 
 
 def _write_manifest(connection: Any, warehouse: DuckDBWarehouse, published: list[PublishedTable]) -> None:

@@ -1,4 +1,4 @@
-"""The landing loader: `milestones load DIR` (SPEC section 3) writes every landing file into the raw layer,
+"""The landing loader: `milestones load DIR` (docs/rules.md §3) writes every landing file into the raw layer,
 `<target schema>_raw` (`main_raw` on DuckDB, `<MILESTONES_PG_SCHEMA>_raw` on PostgreSQL), that the dbt
 staging models read.
 

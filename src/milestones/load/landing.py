@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from milestones.errors import UserError
+from milestones.errors import ArgumentError
 
-# Data columns of each raw table, all text, in the order of SPEC section 3. The table is chosen by the
+# Data columns of each raw table, all text, in the order of docs/rules.md §3. The table is chosen by the
 # landing file's name prefix, which is the table name.
 RAW_TABLES: dict[str, tuple[str, ...]] = {
     "events": ("event_id", "account_id", "user_id", "event_name", "occurred_at", "received_at", "properties"),
@@ -89,9 +89,9 @@ def discover(directory: Path) -> list[LandingFile]:
     """The landing files of a folder in sorted name order (= load order). Unknown files are an error,
     raised before anything is loaded; sub-folders are not looked into."""
     if not directory.exists():
-        raise UserError(f"landing folder not found: {directory}")
+        raise ArgumentError(f"landing folder not found: {directory}")
     if not directory.is_dir():
-        raise UserError(f"not a folder: {directory}")
+        raise ArgumentError(f"not a folder: {directory}")
     files: list[LandingFile] = []
     unknown: list[str] = []
     for path in sorted(directory.iterdir(), key=lambda p: p.name):
@@ -104,7 +104,7 @@ def discover(directory: Path) -> list[LandingFile]:
             files.append(landing)
     if unknown:
         shown = ", ".join(repr(name) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise UserError(
+        raise ArgumentError(
             f"unrecognised landing file{'s' if len(unknown) > 1 else ''} {shown} in {directory}: "
             f"a landing file's name starts with {_or(list(RAW_TABLES))} "
             f"and ends in {_or([e[0] for e in sorted(EXTENSIONS, key=lambda e: e[0])])} "

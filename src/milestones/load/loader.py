@@ -8,7 +8,6 @@ skipped, whatever its name.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +27,7 @@ from milestones.load.landing import (
     discover,
     table_columns,
 )
+from milestones.load.meter import LoadMeter, load_meter
 from milestones.load.parse import (
     Fingerprint,
     LoadMeta,
@@ -113,12 +113,15 @@ def load_directory(directory: Path, target: str | None = None) -> LoadSummary:
     sink: _Sink = _DuckDBSink(place) if isinstance(place, warehouse.DuckDBWarehouse) else _PostgresSink(place)
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="milestones-sha256")
     try:
-        with tempfile.TemporaryDirectory(prefix="milestones-load-", dir=scratch_parent()) as scratch:
+        with (
+            tempfile.TemporaryDirectory(prefix="milestones-load-", dir=scratch_parent()) as scratch,
+            load_meter(files, sink.duckdb) as meter,
+        ):
             parser = Parser(sink.duckdb, Path(scratch))
             # One worker hashes the files in load order, ahead of the loading.
             fingerprints = [hashing.submit(_fingerprint, landing) for landing in files]
             for landing, fingerprint_future in zip(files, fingerprints, strict=True):
-                summary.files.append(_load_file(sink, parser, landing, fingerprint_future))
+                summary.files.append(_load_file(sink, parser, landing, fingerprint_future, meter))
             parser.drop()
     finally:
         hashing.shutdown(wait=True, cancel_futures=True)
@@ -142,7 +145,11 @@ def _fingerprint(landing: LandingFile) -> Fingerprint:
 
 
 def _load_file(
-    sink: _Sink, parser: Parser, landing: LandingFile, fingerprint_future: Future[Fingerprint]
+    sink: _Sink,
+    parser: Parser,
+    landing: LandingFile,
+    fingerprint_future: Future[Fingerprint],
+    meter: LoadMeter,
 ) -> FileResult:
     started = time.monotonic()
     # Skip before reading when the checksum is ready (a small file, or hashed during the previous file),
@@ -152,12 +159,14 @@ def _load_file(
         earlier = sink.loaded_as(landing.table, fingerprint_future.result().checksum)
     staged = None
     if earlier is None:
+        meter.start(landing, phase=0)
         # DuckDB reads the file while it is still being hashed.
         staged = parser.stage(landing, fingerprint_future.result)
     checksum = fingerprint_future.result().checksum
     result = FileResult(landing.name, landing.table, landing.format, checksum, status="skipped")
     if earlier is None:
         assert staged is not None
+        meter.start(landing, phase=1)
         written = sink.write(landing, staged, checksum)
         if isinstance(written, int):
             result.load_id = written
@@ -167,11 +176,11 @@ def _load_file(
     else:
         result.load_id = earlier
     result.seconds = time.monotonic() - started
-    _progress(result, sink.raw_schema)
+    meter.finished(landing, _progress_line(result, sink.raw_schema))
     return result
 
 
-def _progress(result: FileResult, raw_schema: str) -> None:
+def _progress_line(result: FileResult, raw_schema: str) -> str:
     if result.status == "skipped":
         line = f"load: {result.file_name}: skipped, same content as load {result.load_id}"
     else:
@@ -182,7 +191,7 @@ def _progress(result: FileResult, raw_schema: str) -> None:
             f"{errors} "
             f"in {result.seconds:.1f}s{rate} (load {result.load_id})"
         )
-    print(line, file=sys.stderr, flush=True)
+    return line
 
 
 def _s(count: int) -> str:

@@ -1,45 +1,29 @@
-"""Dirty event rows, one kind per quarantine reason of spec section 5.
+"""Dirty event rows, one kind per quarantine reason of docs/rules.md §5.
 
 Each dirty row is an extra row derived from a valid row of the chunk (same account, user and time) and
-breaks exactly one rule, which is the first rule it breaks, so the quarantine reason is known:
-
-malformed_record          a JSON Lines line that is not a JSON object (JSON Lines files only)
-missing_required_field    event_id, account_id, event_name or occurred_at empty
-duplicate_event_id        the same row re-sent later (received_at hours after the original)
-invalid_timestamp         occurred_at unreadable, or more than a day after received_at
-malformed_properties      properties not a JSON object
-unknown_event             an event name missing from the tracking plan
-missing_required_property a required property absent or null
-invalid_property_type     a property value of the wrong JSON type
-invalid_property_value    a value outside allowed_values
-unknown_account           an account_id not among the accounts
+breaks exactly one rule, which is the first rule it breaks, so the quarantine reason is known. The
+reasons and their order come from the product's list (seeds/event_contract_rules.csv); below is one
+maker per reason: `ROW_DIRT` edits the row itself, `PROPERTY_DIRT` rebuilds its properties with one
+property broken.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from milestones.load.landing import RAW_TABLES
+from milestones.rules import contract_reasons, contract_rules
 from milestones.sample.seeds import Seeds
 from milestones.sample.timefmt import DAY, TimeFormatter
 from milestones.sample.values import ValueFactory, props_text
+from milestones.user_seeds import Property
 
-KINDS = (
-    "malformed_record",
-    "missing_required_field",
-    "duplicate_event_id",
-    "invalid_timestamp",
-    "malformed_properties",
-    "unknown_event",
-    "missing_required_property",
-    "invalid_property_type",
-    "invalid_property_value",
-    "unknown_account",
-)
-COLUMNS = ("event_id", "account_id", "user_id", "event_name", "occurred_at", "received_at", "properties")
+COLUMNS = RAW_TABLES["events"]
 BAD_TIMESTAMPS = ("not-a-date", "2026-02-30T10:00:00Z", "13/05/2026 14:22:00", "2026-05-13T25:61:00Z", "")
 BAD_EVENT_NAMES = (
     "page_view",
@@ -67,6 +51,14 @@ BAD_VALUES = {
     "role": ("owner",),
     "format": ("docx", "PDF"),
 }
+MALFORMED_VARIANTS = (
+    "not_json",
+    "json_array",
+    "json_null",
+    "json_string",
+    "truncated_object",
+    "trailing_comma",
+)
 
 
 @dataclass
@@ -107,71 +99,98 @@ def make_dirty(
         return DirtyRows({c: [] for c in COLUMNS}, [], [], [], np.zeros(0, np.int64), {})
     kind = [kinds[(int(rng.integers(0, len(kinds))) + i) % len(kinds)] for i in range(m)]
     base = with_received[rng.integers(0, with_received.size, m)]
-    # the property kinds break a property of the base row's own event: pick among events that have one
-    broken: dict[int, str] = {}
-    for k in SYNTHESIZED:
-        rows = [i for i, x in enumerate(kind) if x == k]
-        candidates = {e: props for e, props in _breakable(seeds, k).items() if e in event_names}
-        codes = [event_names.index(e) for e in candidates]
-        pool = with_received[np.isin(etype[with_received], codes)]
-        if not rows:
-            continue
-        if pool.size == 0:  # nothing in the plan can be broken this way: an unknown event instead
-            for i in rows:
-                kind[i] = "unknown_event"
-            continue
-        base[rows] = pool[rng.integers(0, pool.size, len(rows))]
-        for i in rows:
-            props = candidates[event_names[etype[base[i]]]]
-            broken[i] = props[int(rng.integers(0, len(props)))]
+    broken = _pick_broken_properties(rng, kind, base, with_received, etype, event_names, seeds)
     idx = pa.array(base)
     cols = {c: valid[c].take(idx).to_pylist() for c in COLUMNS}
-    props_json = list(cols["properties"])
-    raw: list[str | None] = [None] * m
-    detail: dict[str, int] = {}
-    later_received = fmt.iso_ms_z(received_ms[base] + rng.integers(3600_000, 48 * 3600_000, m)).to_pylist()
-    future = fmt.iso_z(received_ms[base] // 1000 + rng.integers(2 * DAY, 30 * DAY, m)).to_pylist()
+    draft = _Draft(
+        rng=rng,
+        cols=cols,
+        props_json=list(cols["properties"]),
+        raw=[None] * m,
+        variants={},
+        later_received=fmt.iso_ms_z(received_ms[base] + rng.integers(3600_000, 48 * 3600_000, m)).to_pylist(),
+        future=fmt.iso_z(received_ms[base] // 1000 + rng.integers(2 * DAY, 30 * DAY, m)).to_pylist(),
+        unknown_accounts=unknown_accounts,
+    )
     next_id = first_id
     for i, k in enumerate(kind):
-        if k != "duplicate_event_id":
+        if k != "duplicate_event_id":  # a duplicate keeps the id of the row it copies
             cols["event_id"][i] = f"evt_{next_id:012d}"
             next_id += 1
-        if k == "malformed_record":
-            variant, raw[i] = _malformed_line(rng, cols["event_id"][i], cols["account_id"][i])
-            detail[variant] = detail.get(variant, 0) + 1
-        elif k == "missing_required_field":
-            field = ("event_id", "account_id", "event_name", "occurred_at")[int(rng.integers(0, 4))]
-            cols[field][i] = "" if rng.random() < 0.6 else None
-        elif k == "duplicate_event_id":
-            cols["received_at"][i] = later_received[i]
-        elif k == "invalid_timestamp":
-            if rng.random() < 0.5:
-                cols["occurred_at"][i] = BAD_TIMESTAMPS[int(rng.integers(0, len(BAD_TIMESTAMPS) - 1))]
-            else:
-                cols["occurred_at"][i] = future[i]
-        elif k == "malformed_properties":
-            j = int(rng.integers(0, len(BAD_PROPERTIES_JSON)))
-            props_json[i] = BAD_PROPERTIES_JSON[j]
-            cols["properties"][i] = BAD_PROPERTIES_TEXT[j]
-        elif k == "unknown_event":
-            cols["event_name"][i] = BAD_EVENT_NAMES[int(rng.integers(0, len(BAD_EVENT_NAMES)))]
-        elif k == "unknown_account":
-            cols["account_id"][i] = unknown_accounts[int(rng.integers(0, len(unknown_accounts)))]
-    _synthesize(rng, kind, broken, cols, props_json, seeds, factory, acc[base], user[base], ts[base])
-    return DirtyRows(cols, props_json, raw, kind, base, detail)
+        if k in ROW_DIRT:
+            ROW_DIRT[k](draft, i)
+    _synthesize(rng, kind, broken, cols, draft.props_json, seeds, factory, acc[base], user[base], ts[base])
+    return DirtyRows(cols, draft.props_json, draft.raw, kind, base, draft.variants)
 
 
-SYNTHESIZED = ("missing_required_property", "invalid_property_type", "invalid_property_value")
+@dataclass
+class _Draft:
+    """The dirty rows being made, and what the row makers draw from."""
+
+    rng: np.random.Generator
+    cols: dict[str, list]
+    props_json: list[str]
+    raw: list[str | None]
+    variants: dict[str, int]
+    later_received: list[str]
+    future: list[str]
+    unknown_accounts: list[str]
 
 
-MALFORMED_VARIANTS = (
-    "not_json",
-    "json_array",
-    "json_null",
-    "json_string",
-    "truncated_object",
-    "trailing_comma",
-)
+# -- the reasons that edit the row itself --------------------------------------------------------------
+
+
+def _malformed_record(d: _Draft, i: int) -> None:
+    """A JSON Lines line that is not a JSON object (JSON Lines files only)."""
+    variant, d.raw[i] = _malformed_line(d.rng, d.cols["event_id"][i], d.cols["account_id"][i])
+    d.variants[variant] = d.variants.get(variant, 0) + 1
+
+
+def _missing_required_field(d: _Draft, i: int) -> None:
+    """event_id, account_id, event_name or occurred_at empty."""
+    field = ("event_id", "account_id", "event_name", "occurred_at")[int(d.rng.integers(0, 4))]
+    d.cols[field][i] = "" if d.rng.random() < 0.6 else None
+
+
+def _duplicate_event_id(d: _Draft, i: int) -> None:
+    """The same row re-sent later (received_at hours after the original)."""
+    d.cols["received_at"][i] = d.later_received[i]
+
+
+def _invalid_timestamp(d: _Draft, i: int) -> None:
+    """occurred_at unreadable, or more than a day after received_at."""
+    if d.rng.random() < 0.5:
+        d.cols["occurred_at"][i] = BAD_TIMESTAMPS[int(d.rng.integers(0, len(BAD_TIMESTAMPS) - 1))]
+    else:
+        d.cols["occurred_at"][i] = d.future[i]
+
+
+def _malformed_properties(d: _Draft, i: int) -> None:
+    """properties not a JSON object."""
+    j = int(d.rng.integers(0, len(BAD_PROPERTIES_JSON)))
+    d.props_json[i] = BAD_PROPERTIES_JSON[j]
+    d.cols["properties"][i] = BAD_PROPERTIES_TEXT[j]
+
+
+def _unknown_event(d: _Draft, i: int) -> None:
+    """An event name missing from the tracking plan."""
+    d.cols["event_name"][i] = BAD_EVENT_NAMES[int(d.rng.integers(0, len(BAD_EVENT_NAMES)))]
+
+
+def _unknown_account(d: _Draft, i: int) -> None:
+    """An account_id not among the accounts."""
+    d.cols["account_id"][i] = d.unknown_accounts[int(d.rng.integers(0, len(d.unknown_accounts)))]
+
+
+ROW_DIRT: dict[str, Callable[[_Draft, int], None]] = {
+    "malformed_record": _malformed_record,
+    "missing_required_field": _missing_required_field,
+    "duplicate_event_id": _duplicate_event_id,
+    "invalid_timestamp": _invalid_timestamp,
+    "malformed_properties": _malformed_properties,
+    "unknown_event": _unknown_event,
+    "unknown_account": _unknown_account,
+}
 
 
 def _malformed_line(rng, event_id: str, account_id: str) -> tuple[str, str]:
@@ -185,6 +204,67 @@ def _malformed_line(rng, event_id: str, account_id: str) -> tuple[str, str]:
     return variant, ("not json", "[1,2]", "null", '"just a string"')[choice]
 
 
+# -- the reasons that break one property of the row's event ----------------------------------------
+
+
+@dataclass(frozen=True)
+class PropertyDirt:
+    can_break: Callable[[Property], bool]  # which planned properties can be broken this way
+    bad_value: Callable[[np.random.Generator, Property, str | None], str | None]  # a value token breaking it
+
+
+def _absent(rng, prop: Property, value: str | None) -> str | None:
+    """A required property absent or null."""
+    return None if rng.random() < 0.7 else "null"
+
+
+def _wrong_type(rng, prop: Property, value: str | None) -> str:
+    """A property value of the wrong JSON type."""
+    options = WRONG_TYPE[prop.type]
+    pattern = options[int(rng.integers(0, len(options)))]
+    return pattern.format((value or "7").strip('"')) if "{}" in pattern else pattern
+
+
+def _not_allowed(rng, prop: Property, value: str | None) -> str:
+    """A value outside allowed_values."""
+    bad = [b for b in BAD_VALUES.get(prop.name, ("unknown", "n/a", "legacy")) if b not in prop.allowed]
+    return json.dumps(bad[int(rng.integers(0, len(bad)))])
+
+
+PROPERTY_DIRT: dict[str, PropertyDirt] = {
+    "missing_required_property": PropertyDirt(lambda p: p.required, _absent),
+    "invalid_property_type": PropertyDirt(lambda p: True, _wrong_type),
+    "invalid_property_value": PropertyDirt(lambda p: bool(p.allowed) and p.type == "string", _not_allowed),
+}
+
+# The product's reasons, first rule first, and those of them that break a property.
+KINDS = contract_reasons()
+SYNTHESIZED = tuple(rule.reason for rule in contract_rules() if rule.is_property_rule)
+
+
+def _pick_broken_properties(rng, kind, base, with_received, etype, event_names, seeds) -> dict[int, str]:
+    """For the rows of the property kinds, re-picks the base row among events that have a property that
+    can be broken that way, and picks that property. When no planned event has one, the row becomes an
+    unknown event instead."""
+    broken: dict[int, str] = {}
+    for k in SYNTHESIZED:
+        rows = [i for i, x in enumerate(kind) if x == k]
+        candidates = {e: props for e, props in _breakable(seeds, k).items() if e in event_names}
+        codes = [event_names.index(e) for e in candidates]
+        pool = with_received[np.isin(etype[with_received], codes)]
+        if not rows:
+            continue
+        if pool.size == 0:
+            for i in rows:
+                kind[i] = "unknown_event"
+            continue
+        base[rows] = pool[rng.integers(0, pool.size, len(rows))]
+        for i in rows:
+            props = candidates[event_names[etype[base[i]]]]
+            broken[i] = props[int(rng.integers(0, len(props)))]
+    return broken
+
+
 def _breakable(seeds: Seeds, kind: str) -> dict[str, list[str]]:
     """Per active event, the properties that can be broken the given way."""
     out: dict[str, list[str]] = {}
@@ -192,12 +272,7 @@ def _breakable(seeds: Seeds, kind: str) -> dict[str, list[str]]:
         if spec.status != "active":
             continue
         for p in spec.properties:
-            ok = {
-                "missing_required_property": p.required,
-                "invalid_property_type": True,
-                "invalid_property_value": bool(p.allowed) and p.type == "string",
-            }[kind]
-            if ok:
+            if PROPERTY_DIRT[kind].can_break(p):
                 out.setdefault(name, []).append(p.name)
     return out
 
@@ -214,21 +289,7 @@ def _synthesize(
         prop = spec.prop(prop_name)
         sel = np.array(rows)
         tokens = factory.fill(spec, acc[sel], user[sel], ts[sel], {}, rng)
-        values = tokens[prop_name].to_pylist()
-        for r, v in enumerate(values):
-            if k == "missing_required_property":
-                values[r] = None if rng.random() < 0.7 else "null"
-            elif k == "invalid_property_type":
-                options = WRONG_TYPE[prop.type]
-                pattern = options[int(rng.integers(0, len(options)))]
-                values[r] = pattern.format((v or "7").strip('"')) if "{}" in pattern else pattern
-            else:
-                bad = [
-                    b
-                    for b in BAD_VALUES.get(prop_name, ("unknown", "n/a", "legacy"))
-                    if b not in prop.allowed
-                ]
-                values[r] = json.dumps(bad[int(rng.integers(0, len(bad)))])
+        values = [PROPERTY_DIRT[k].bad_value(rng, prop, v) for v in tokens[prop_name].to_pylist()]
         tokens[prop_name] = pa.array(values, pa.string())
         text = props_text(spec, tokens, sel.size).to_pylist()
         for r, i in enumerate(rows):

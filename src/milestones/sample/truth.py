@@ -1,5 +1,5 @@
 """Ground truth: evaluates every milestone criterion on the valid events the generator wrote, with the
-rules of spec section 4 (met at the occurred_at of the event that brings the measure to the threshold,
+rules of docs/rules.md §4 (met at the occurred_at of the event that brings the measure to the threshold,
 ties by event_id), then product completion with depends_on and CSM overrides.
 
 Events of an account all live in one chunk, so criteria are evaluated chunk by chunk. Within a chunk,

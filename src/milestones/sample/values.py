@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from milestones.sample.seeds import EventSpec, Property
 from milestones.sample.timefmt import DAY, TimeFormatter, join
+from milestones.user_seeds import EventSpec, Property
 
 PAGES = {
     "/home": 10,

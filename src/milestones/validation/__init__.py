@@ -5,9 +5,9 @@ report = validate_warehouse()          # target from MILESTONES_TARGET, Data Doc
 if not report.ok: print(report.summary())
 """
 
+from milestones.user_seeds import TrackingPlan, read_tracking_plan
 from milestones.validation.runner import FailedExpectation, ValidationReport, validate_warehouse
 from milestones.validation.suites import Suite, describe_suites, generate_suites
-from milestones.validation.tracking_plan import TrackingPlan, read_tracking_plan
 
 __all__ = [
     "FailedExpectation",

@@ -133,24 +133,22 @@ class WarehouseReader:
             if dataset.partition_key == "event_id":
                 expressions, names = expressions[1:], names[1:]
             return expressions, [], names, "1 = 1", []
-        if dataset.kind == "event_properties":
-            expressions = [dataset.partition_key]
-            params: list[Any] = []
-            names = [dataset.partition_key]
-            for prop in dataset.properties:
-                text, kind, count = d.property_columns(prop.type)
-                expressions += [text, kind]
-                params += [d.key(prop.name)] * count
-                names += [prop.name, prop.name + TYPE_SUFFIX]
-            where = f"event_name = {p} and {d.json_kind('properties')} = 'object'"
-            return expressions, params, names, where, [dataset.event_name]
-        columns = list(dataset.columns)
-        return columns, [], columns, "1 = 1", []
+        # event_properties: a value column and a kind column per planned property
+        expressions = [dataset.partition_key]
+        params: list[Any] = []
+        names = [dataset.partition_key]
+        for prop in dataset.properties:
+            text, kind, count = d.property_columns(prop.type)
+            expressions += [text, kind]
+            params += [d.key(prop.name)] * count
+            names += [prop.name, prop.name + TYPE_SUFFIX]
+        where = f"event_name = {p} and {d.json_kind('properties')} = 'object'"
+        return expressions, params, names, where, [dataset.event_name]
 
     def relation(self, dataset: Dataset) -> str:
         """Where to read a dataset from. On DuckDB the staged events (a view that parses every landed
         row) are copied once into a temporary table, so the per-event reads do not parse them again."""
-        if self.dialect.name != "duckdb" or dataset.layer != "staging" or dataset.kind == "relation":
+        if self.dialect.name != "duckdb" or dataset.layer != "staging":
             return self.dialect.relation(dataset)
         if self._staged_copy is None:
             self._staged_copy = "milestones_validation_staged_events"

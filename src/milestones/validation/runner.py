@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from milestones import paths
+from milestones.progress import progress
 from milestones.validation.batches import WarehouseReader, dialect_for
 from milestones.validation.suites import Check, Suite, contract_rate_min_rows, generate_suites
 
@@ -120,7 +121,10 @@ def validate_warehouse(
     started = datetime.now(UTC)
     report = ValidationReport(ok=True, data_docs_dir=data_docs_dir)
     warehouse = resolve(target)
-    with connect(target, read_only=True) as connection:
+    with (
+        connect(target, read_only=True) as connection,
+        progress("validate", len(suites), unit="suites") as bar,
+    ):
         reader = WarehouseReader(connection, dialect_for(warehouse))
         for suite in suites:
             try:
@@ -130,9 +134,11 @@ def validate_warehouse(
                     connection.rollback()
                 report.failed.append(_unreadable(suite, error))
                 report.suites.append(SuiteOutcome(suite.name, 0, 0, len(suite.checks), len(suite.checks)))
+                bar.advance()
                 continue
             if rows == 0:
                 report.suites.append(SuiteOutcome(suite.name, 0, 0, len(suite.checks), 0))
+                bar.advance()
                 continue
             checkpoint = _checkpoint(context, suite)
             totals = [_Totals() for _ in suite.checks]
@@ -140,9 +146,11 @@ def validate_warehouse(
             for number, count, frame in reader.batches(suite.dataset, rows):
                 batches = count
                 say(f"validating {suite.name} batch {number} of {count} ({len(frame)} rows)")
+                bar.update(detail=suite.name if count == 1 else f"{suite.name} batch {number} of {count}")
                 result = _run_checkpoint(checkpoint, frame, suite.name, number, count, started)
                 for totals_of_check, check_result in zip(totals, _results_in_order(result), strict=True):
                     totals_of_check.add(check_result)
+                bar.advance(1 / count)
             failures = [
                 totals_of_check.failure(suite.name, check)
                 for check, totals_of_check in zip(suite.checks, totals, strict=True)
@@ -191,23 +199,13 @@ def _gx_context(data_docs_dir: Path) -> Any:
 
 def to_gx_expectation(check: Check, suite_name: str, index: int = 0) -> Any:
     import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
 
-    kwargs: dict[str, Any] = dict(check.kwargs)
-    if check.condition is not None:
-        column = Column(check.condition.column)
-        if check.condition.op == "==":
-            kwargs["row_condition"] = column == check.condition.value
-        elif check.condition.op == "!=":
-            kwargs["row_condition"] = column != check.condition.value
-        else:
-            kwargs["row_condition"] = column.is_in(check.condition.value)
     meta: dict[str, Any] = {"suite": suite_name, "check": index, "rule": check.rule}
     if check.event_name:
         meta["event_name"] = check.event_name
     if check.property:
         meta["property"] = check.property
-    return getattr(gxe, check.expectation)(**kwargs, meta=meta, notes=_notes(check))
+    return getattr(gxe, check.expectation)(**check.kwargs, meta=meta, notes=_notes(check))
 
 
 def _notes(check: Check) -> str:
@@ -330,18 +328,13 @@ class _Totals:
         return (considered - self.unexpected_count) / considered >= mostly
 
     def failure(self, suite_name: str, check: Check) -> FailedExpectation:
-        column = check.kwargs.get("column") or ",".join(
-            str(check.kwargs.get(key))
-            for key in ("column_A", "column_B", "column_list")
-            if key in check.kwargs
-        )
         return FailedExpectation(
             suite=suite_name,
             expectation=check.expectation,
             rule=check.rule,
             event_name=check.event_name,
             property=check.property,
-            column=column or None,
+            column=check.kwargs.get("column"),
             unexpected_count=self.unexpected_count,
             element_count=self.element_count - self.missing_count,
             examples=tuple(self.examples),

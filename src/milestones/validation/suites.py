@@ -1,6 +1,6 @@
-"""The expectation suites, generated: the event suites from the tracking plan, the mart suites from the
-invariants SPEC section 6 states. Suites are plain data here (`Suite`, `Check`) so that they can be
-compared and listed without Great Expectations; `runner.py` turns them into GX objects.
+"""The expectation suites, generated from the tracking plan (docs/rules.md §4 and §5). Suites are plain
+data here (`Suite`, `Check`) so that they can be compared and listed without Great Expectations;
+`runner.py` turns them into GX objects. The marts' invariants are dbt tests, in the marts' YAML.
 
 Two strictness levels for events:
 
@@ -20,40 +20,22 @@ from typing import Any, Literal
 import yaml
 
 from milestones import paths
-from milestones.validation.tracking_plan import (
-    ACCEPTED_KINDS,
-    PlannedProperty,
-    TrackingPlan,
-    read_tracking_plan,
-)
+from milestones.user_seeds import Property, TrackingPlan, read_tracking_plan
 
-DatasetKind = Literal["events", "event_properties", "relation"]
+DatasetKind = Literal["events", "event_properties"]
 
 # Suffix of the column holding a property's JSON kind, beside the column holding its value as text.
 TYPE_SUFFIX = ":type"
 
-CONTRACT_REASONS = (
-    "malformed_record",
-    "missing_required_field",
-    "duplicate_event_id",
-    "invalid_timestamp",
-    "malformed_properties",
-    "unknown_event",
-    "missing_required_property",
-    "invalid_property_type",
-    "invalid_property_value",
-    "unknown_account",
-)
-PROPERTY_REASONS = ("missing_required_property", "invalid_property_type", "invalid_property_value")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A row condition: the expectation only looks at rows where `column <op> value`."""
-
-    column: str
-    op: Literal["==", "!=", "in"]
-    value: Any
+# The JSON kinds (as the contract names them) a planned type accepts. `integer` is a JSON number without
+# a fractional part, so it also satisfies `number`; `timestamp` is a string that reads as ISO 8601.
+ACCEPTED_KINDS: dict[str, tuple[str, ...]] = {
+    "string": ("string",),
+    "integer": ("integer",),
+    "number": ("integer", "number"),
+    "boolean": ("boolean",),
+    "timestamp": ("timestamp",),
+}
 
 
 @dataclass(frozen=True)
@@ -65,16 +47,10 @@ class Check:
     rule: str
     event_name: str | None = None
     property: str | None = None
-    condition: Condition | None = None
 
     def describe(self) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in sorted(self.kwargs.items()))
-        where = (
-            f" where {self.condition.column} {self.condition.op} {self.condition.value!r}"
-            if self.condition
-            else ""
-        )
-        return f"{self.expectation}({arguments}){where}"
+        return f"{self.expectation}({arguments})"
 
 
 @dataclass(frozen=True)
@@ -84,7 +60,6 @@ class Dataset:
     kind `events`: the event table itself (layer staging: every landed row; marts: fct_events).
     kind `event_properties`: one event's rows with each planned property expanded into two columns,
     `<property>` (the value as text) and `<property>:type` (its JSON kind; null when absent or null).
-    kind `relation`: the named columns of a table.
     Batches: rows are split by a hash of `partition_key`, so rows sharing the key stay together.
     """
 
@@ -93,8 +68,7 @@ class Dataset:
     relation: str
     partition_key: str
     event_name: str | None = None
-    properties: tuple[PlannedProperty, ...] = ()
-    columns: tuple[str, ...] = ()
+    properties: tuple[Property, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,13 +100,12 @@ def contract_error_rate(project_dir: Path | None = None) -> float:
 def generate_suites(
     plan: TrackingPlan | None = None, *, staged_mostly: float | None = None, seeds_dir: Path | None = None
 ) -> list[Suite]:
-    """Every suite, in the order they run: events (staged, then valid), then the marts."""
+    """Every suite, in the order they run: the staged events, then the valid events."""
     plan = plan or read_tracking_plan(seeds_dir)
     mostly = staged_mostly if staged_mostly is not None else round(1 - contract_error_rate(), 6)
     return [
         *event_suites(plan, layer="staging", mostly=mostly),
         *event_suites(plan, layer="marts", mostly=1.0),
-        *mart_suites(plan),
     ]
 
 
@@ -176,8 +149,8 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
         # the valid events' properties obey the plan by construction (the contract model checks the
         # same rules); checking them again per event would double the validation time for nothing
         return suites
-    for event in plan.events:
-        planned = plan.properties_of(event.name)
+    for event in plan.events.values():
+        planned = event.properties
         if not planned:
             continue
         suites.append(
@@ -189,7 +162,7 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
                     relation=relation,
                     partition_key=partition_key,
                     event_name=event.name,
-                    properties=tuple(planned),
+                    properties=planned,
                 ),
                 checks=tuple(check for prop in planned for check in property_checks(prop, tolerance)),
             )
@@ -197,9 +170,9 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
     return suites
 
 
-def property_checks(prop: PlannedProperty, tolerance: dict[str, float]) -> list[Check]:
+def property_checks(prop: Property, tolerance: dict[str, float]) -> list[Check]:
     """Required properties present, values of the planned type, values among the allowed ones."""
-    about = {"event_name": prop.event_name, "property": prop.name}
+    about = {"event_name": prop.event, "property": prop.name}
     checks = []
     if prop.required:
         checks.append(
@@ -218,180 +191,16 @@ def property_checks(prop: PlannedProperty, tolerance: dict[str, float]) -> list[
             **about,
         )
     )
-    if prop.allowed_values:
+    if prop.allowed:
         checks.append(
             Check(
                 "ExpectColumnValuesToBeInSet",
-                {"column": prop.name, "value_set": list(prop.allowed_values), **tolerance},
+                {"column": prop.name, "value_set": list(prop.allowed), **tolerance},
                 rule="property value allowed",
                 **about,
             )
         )
     return checks
-
-
-def mart_suites(plan: TrackingPlan) -> list[Suite]:
-    """The marts' invariants (SPEC sections 5 and 6)."""
-    milestones = Suite(
-        name="fct_account_milestones",
-        dataset=Dataset(
-            kind="relation",
-            layer="marts",
-            relation="fct_account_milestones",
-            partition_key="account_id",
-            columns=(
-                "account_id",
-                "milestone_id",
-                "status",
-                "completed_at",
-                "completion_source",
-                "is_stalled",
-                "days_overdue",
-            ),
-        ),
-        checks=(
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "status", "value_set": ["completed", "active", "pending"]},
-                rule="status is completed, active or pending",
-            ),
-            Check("ExpectColumnValuesToNotBeNull", {"column": "status"}, rule="status is set"),
-            Check(
-                "ExpectCompoundColumnsToBeUnique",
-                {"column_list": ["account_id", "milestone_id"]},
-                rule="one row per account and milestone",
-            ),
-            Check(
-                "ExpectColumnValuesToBeUnique",
-                {"column": "account_id"},
-                rule="at most one active milestone per account",
-                condition=Condition("status", "==", "active"),
-            ),
-            Check(
-                "ExpectColumnValuesToNotBeNull",
-                {"column": "completed_at"},
-                rule="a completed milestone has completed_at",
-                condition=Condition("status", "==", "completed"),
-            ),
-            Check(
-                "ExpectColumnValuesToBeNull",
-                {"column": "completed_at"},
-                rule="an incomplete milestone has no completed_at",
-                condition=Condition("status", "!=", "completed"),
-            ),
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "completion_source", "value_set": ["product", "csm"]},
-                rule="completion_source is product or csm",
-                condition=Condition("status", "==", "completed"),
-            ),
-            Check(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "days_overdue", "min_value": 1},
-                rule="a stalled milestone is overdue",
-                condition=Condition("is_stalled", "==", True),
-            ),
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "days_overdue", "value_set": [0]},
-                rule="a milestone that is not stalled is not overdue",
-                condition=Condition("is_stalled", "==", False),
-            ),
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "status", "value_set": ["active"]},
-                rule="only the active milestone can be stalled",
-                condition=Condition("is_stalled", "==", True),
-            ),
-        ),
-    )
-    queue = Suite(
-        name="mart_intervention_queue",
-        dataset=Dataset(
-            kind="relation",
-            layer="marts",
-            relation="mart_intervention_queue",
-            partition_key="account_id",
-            columns=(
-                "account_id",
-                "milestone_id",
-                "days_waiting",
-                "stall_threshold_days",
-                "days_overdue",
-                "playbook",
-            ),
-        ),
-        checks=(
-            Check(
-                "ExpectColumnValuesToBeUnique", {"column": "account_id"}, rule="one row per stalled account"
-            ),
-            Check(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "days_overdue", "min_value": 1},
-                rule="days_overdue > 0",
-            ),
-            Check(
-                "ExpectColumnPairValuesAToBeGreaterThanB",
-                {"column_A": "days_waiting", "column_B": "stall_threshold_days"},
-                rule="waited longer than the stall threshold",
-            ),
-            Check("ExpectColumnValuesToNotBeNull", {"column": "playbook"}, rule="every stall has a playbook"),
-        ),
-    )
-    customer_record = Suite(
-        name="dim_account_milestone_status",
-        dataset=Dataset(
-            kind="relation",
-            layer="marts",
-            relation="dim_account_milestone_status",
-            partition_key="account_id",
-            columns=("account_id", "milestones_completed", "milestones_total", "is_stalled", "days_overdue"),
-        ),
-        checks=(
-            Check("ExpectColumnValuesToBeUnique", {"column": "account_id"}, rule="one row per account"),
-            Check("ExpectColumnValuesToNotBeNull", {"column": "account_id"}, rule="account_id is set"),
-            Check(
-                "ExpectColumnPairValuesAToBeGreaterThanB",
-                {"column_A": "milestones_total", "column_B": "milestones_completed", "or_equal": True},
-                rule="no more milestones completed than the segment has",
-            ),
-            Check(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "days_overdue", "min_value": 0},
-                rule="days_overdue >= 0",
-            ),
-        ),
-    )
-    quarantine = Suite(
-        name="fct_event_contract_violations",
-        dataset=Dataset(
-            kind="relation",
-            layer="marts",
-            relation="fct_event_contract_violations",
-            partition_key="raw_row_id",
-            columns=("raw_row_id", "event_name", "reason", "violation_property"),
-        ),
-        checks=(
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "reason", "value_set": list(CONTRACT_REASONS)},
-                rule="reason is one of the contract rules",
-            ),
-            Check(
-                "ExpectColumnValuesToNotBeNull",
-                {"column": "violation_property"},
-                rule="a property violation names its property",
-                condition=Condition("reason", "in", list(PROPERTY_REASONS)),
-            ),
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {"column": "event_name", "value_set": sorted(plan.event_names)},
-                rule="property rules apply to planned events only",
-                condition=Condition("reason", "in", list(PROPERTY_REASONS)),
-            ),
-        ),
-    )
-    return [milestones, queue, customer_record, quarantine]
 
 
 def describe_suites(suites: list[Suite]) -> dict[str, list[str]]:

@@ -1,8 +1,10 @@
-"""`milestones bench` (issue 7, part 3): its pure helpers, the day split, and one small real run."""
+"""`milestones bench` (docs/performance.md): its pure helpers, the day split, and one small real run."""
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from milestones.bench import report
+from milestones.bench import DEFAULT_EVENTS, add_arguments, report
 from milestones.bench.split import HELD_BACK_PREFIX, hold_back_day
 
 # ------------------------------------------------------------------------------------ calibration
@@ -322,6 +324,36 @@ def test_hold_back_day_cuts_every_format_by_received_date(tmp_path: Path) -> Non
     assert records[0]["properties"] == '{"n": 1}'
     assert records[1]["event_id"] == "c2"
     assert records[1]["properties"] == '{"k":1}'
+
+
+# ------------------------------------------------------------------------------------ options
+
+
+def _help_options(
+    main: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return capsys.readouterr().out.split("options:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_console_script_and_module_show_the_same_bench_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from milestones.bench.__main__ import main as module_main
+    from milestones.cli import main as cli_main
+
+    options = _help_options(cli_main, ["bench"], capsys)
+    assert options == _help_options(module_main, [], capsys)
+    for option in ("--events", "--out", "--work-dir", "--keep", "--memory-limit", "--threads"):
+        assert option in options
+
+
+def test_bench_events_accept_grouped_digits_and_refuse_zero() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--events", "1_000_000"]).events == 1_000_000
+    assert parser.parse_args([]).events == DEFAULT_EVENTS
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--events", "0"])
 
 
 # ------------------------------------------------------------------------------------ a real run

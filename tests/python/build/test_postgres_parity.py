@@ -12,17 +12,18 @@ import duckdb
 import psycopg2
 import pytest
 
+import services
 from conftest import SAMPLE_END, environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 COMPARED = {
     "fct_account_milestones": "account_id, milestone_id",
     "dim_account_milestone_status": "account_id",
     "mart_intervention_queue": "account_id",
     "mart_segment_milestone_baselines": "segment, milestone_id",
     "fct_event_contract_violations": "raw_row_id",
+    "fct_account_status_history": "account_id, as_of_date",
 }
 
 
@@ -36,7 +37,7 @@ def _normalise(value: object) -> object:
 
 
 @pytest.fixture(scope="module")
-def postgres_schema(sample_landing: Path, dbt_artifacts: Path) -> Iterator[str]:
+def postgres_schema(postgres, sample_landing: Path, dbt_artifacts: Path) -> Iterator[str]:
     from milestones.build import run_build
     from milestones.load import load_directory
 
@@ -47,7 +48,10 @@ def postgres_schema(sample_landing: Path, dbt_artifacts: Path) -> Iterator[str]:
             assert run_build(as_of=SAMPLE_END, target="postgres") == 0, "dbt build failed on PostgreSQL"
             yield schema
         finally:
-            with psycopg2.connect(**PG) as connection, connection.cursor() as cursor:
+            with (
+                psycopg2.connect(**services.configured_postgres().connect_args()) as connection,
+                connection.cursor() as cursor,
+            ):
                 for suffix in (
                     "",
                     "_raw",
@@ -55,6 +59,8 @@ def postgres_schema(sample_landing: Path, dbt_artifacts: Path) -> Iterator[str]:
                     "_staging",
                     "_intermediate",
                     "_marts",
+                    "_snapshots",
+                    "_delivery",
                     "_dbt_test__audit",
                 ):
                     cursor.execute(f'drop schema if exists "{schema}{suffix}" cascade')
@@ -67,7 +73,10 @@ def test_duckdb_and_postgres_give_the_same_rows(built_duckdb: Path, postgres_sch
         duck_cursor = connection.execute(f"select * from main_marts.{table} order by {order}")
         duck_columns = [description[0] for description in duck_cursor.description]
         duck_rows = duck_cursor.fetchall()
-    with psycopg2.connect(**PG) as connection, connection.cursor() as cursor:
+    with (
+        psycopg2.connect(**services.configured_postgres().connect_args()) as connection,
+        connection.cursor() as cursor,
+    ):
         cursor.execute(f"select * from {postgres_schema}_marts.{table} order by {order}")
         pg_columns = [description[0] for description in cursor.description]
         pg_rows = cursor.fetchall()

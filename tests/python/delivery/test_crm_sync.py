@@ -1,9 +1,9 @@
 """crm_account_milestone_sync and its snapshot: one row per crm_id, deterministic row hashes, and a
-history that only grows when a synced field changes."""
+history that only grows when a synced field changes. The table is the snapshot's current versions:
+updated_at is when a version was recorded, and each version keeps the as-of date that recorded it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from delivery_helpers import SYNC, copy_warehouse, query
 SNAPSHOT = "main_snapshots.crm_account_milestone_sync_snapshot"
 
 
-def test_one_row_per_crm_id_with_hash_and_as_of_updated_at(built_duckdb: Path) -> None:
+def test_one_row_per_crm_id_with_hash_and_the_time_it_last_changed(built_duckdb: Path) -> None:
     rows = query(built_duckdb, f"select crm_id, account_id, row_hash, updated_at from {SYNC}")
     (with_crm_id,) = query(
         built_duckdb, "select count(*) from main_marts.dim_account_milestone_status where crm_id is not null"
@@ -22,9 +22,18 @@ def test_one_row_per_crm_id_with_hash_and_as_of_updated_at(built_duckdb: Path) -
     assert len(rows) == with_crm_id > 0
     assert len({crm_id for crm_id, *_ in rows}) == len(rows)
     assert all(len(row_hash) == 32 for _, _, row_hash, _ in rows)
-    assert {updated_at for *_, updated_at in rows} == {
-        datetime(SAMPLE_END.year, SAMPLE_END.month, SAMPLE_END.day)
+    # updated_at is when the snapshot recorded the current version, which keeps the build's as-of date
+    current = {
+        crm_id: (row_hash, recorded_at, as_of_date)
+        for crm_id, row_hash, recorded_at, as_of_date in query(
+            built_duckdb,
+            f"select crm_id, row_hash, dbt_valid_from, as_of_date from {SNAPSHOT} where dbt_valid_to is null",
+        )
     }
+    assert {crm_id: (row_hash, updated_at) for crm_id, _, row_hash, updated_at in rows} == {
+        crm_id: (row_hash, recorded_at) for crm_id, (row_hash, recorded_at, _) in current.items()
+    }
+    assert {as_of_date for *_, as_of_date in current.values()} == {SAMPLE_END}
 
 
 def test_synced_fields_carry_no_daily_counter(built_duckdb: Path) -> None:
@@ -69,14 +78,25 @@ def test_a_rebuild_without_new_data_changes_no_hash_and_adds_no_history(
 
     database = copy_warehouse(built_duckdb, tmp_path / "warehouse")
     monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(database))
-    before = dict(query(database, f"select crm_id, row_hash from {SYNC}"))
+    before = {
+        crm_id: (row_hash, updated_at)
+        for crm_id, row_hash, updated_at in query(
+            database, f"select crm_id, row_hash, updated_at from {SYNC}"
+        )
+    }
     versions_before = query(
         database, f"select crm_id, row_hash, dbt_valid_from from {SNAPSHOT} order by crm_id"
     )
 
     assert run_build(as_of=SAMPLE_END, full_refresh=True) == 0
 
-    assert dict(query(database, f"select crm_id, row_hash from {SYNC}")) == before
+    # same hashes, and updated_at stays: nothing changed, so no version was recorded
+    assert {
+        crm_id: (row_hash, updated_at)
+        for crm_id, row_hash, updated_at in query(
+            database, f"select crm_id, row_hash, updated_at from {SYNC}"
+        )
+    } == before
     assert query(database, f"select crm_id, row_hash, dbt_valid_from from {SNAPSHOT} order by crm_id") == (
         versions_before
     )

@@ -99,6 +99,22 @@ def test_serving_file_holds_every_mart_in_the_old_storage_format(warehouse: Path
 
 
 @pytest.mark.slow
+def test_serving_file_carries_the_table_and_column_descriptions(warehouse: Path) -> None:
+    serving = publish()
+
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        (table_comment,) = connection.execute(
+            "select comment from duckdb_tables()"
+            " where schema_name = 'main_marts' and table_name = 'dim_account_milestone_status'"
+        ).fetchone()
+        (column_comment,) = connection.execute(
+            "select comment from duckdb_columns()"
+            " where schema_name = 'main_marts' and table_name = 'fct_events' and column_name = 'event_id'"
+        ).fetchone()
+    assert table_comment.startswith("The customer record")
+    assert column_comment == "The event's id, unique here: later copies are quarantined."
+
+
 def test_a_reader_is_never_blocked_and_sees_only_whole_publications_during_builds(
     warehouse: Path, sample_landing: Path, dbt_artifacts: Path, tmp_path: Path
 ) -> None:

@@ -14,39 +14,37 @@ import duckdb
 import psycopg2
 import pytest
 
+import services
 from milestones.cli import main
 from milestones.load import RAW_TABLES, load_directory
 
 pytestmark = pytest.mark.postgres
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 COMPARED = [
     "_load_id", "_file_name", "_file_checksum", "_row_number", "_raw_record", "_load_error",
 ]  # fmt: skip
 
 
 @pytest.fixture
-def pg_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def pg_schema(postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     schema = f"milestones_test_{uuid.uuid4().hex[:12]}"
-    for name, value in {
-        "MILESTONES_PG_HOST": "127.0.0.1",
-        "MILESTONES_PG_PORT": "5432",
-        "MILESTONES_PG_USER": "postgres",
-        "MILESTONES_PG_PASSWORD": "",
-        "MILESTONES_PG_DATABASE": "test",
-        "MILESTONES_PG_SCHEMA": schema,
-    }.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MILESTONES_PG_SCHEMA", schema)
     monkeypatch.delenv("MILESTONES_TARGET", raising=False)
     yield schema
-    with psycopg2.connect(**PG) as connection, connection.cursor() as cursor:
+    with (
+        psycopg2.connect(**services.configured_postgres().connect_args()) as connection,
+        connection.cursor() as cursor,
+    ):
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}_raw" CASCADE')
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     connection.close()
 
 
 def pg_rows(schema: str, table: str) -> list[dict[str, Any]]:
-    with psycopg2.connect(**PG) as connection, connection.cursor() as cursor:
+    with (
+        psycopg2.connect(**services.configured_postgres().connect_args()) as connection,
+        connection.cursor() as cursor,
+    ):
         cursor.execute(f'SELECT * FROM "{schema}_raw"."{table}" ORDER BY 1')
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

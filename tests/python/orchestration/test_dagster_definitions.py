@@ -157,7 +157,7 @@ def test_definitions_wire_landing_dbt_and_validation(defs) -> None:
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert {"landing", "seeds", "staging", "intermediate", "marts_events", "marts_customer_success"} <= groups
     gx_checks = {check.asset_key for check in graph.asset_check_keys if check.name == "great_expectations"}
-    assert dg.AssetKey(["marts", "fct_account_milestones"]) in gx_checks
+    assert dg.AssetKey(["marts", "fct_events"]) in gx_checks
     assert staged in gx_checks
     assert len(graph.asset_check_keys) > len(gx_checks), "dbt tests are asset checks too"
 

@@ -1,7 +1,7 @@
 """`milestones generate` and the demo seeds: real files, checked by independent readers.
 
-The helpers below re-implement, plainly, the spec's quarantine rules (section 5) and milestone criteria
-(section 4), so that the generator's ground truth and its manifest are checked against the files it
+The helpers below re-implement, plainly, the quarantine rules (docs/rules.md §5) and the milestone
+criteria (§4), so that the generator's ground truth and its manifest are checked against the files it
 wrote rather than against its own code.
 """
 
@@ -20,58 +20,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from milestones.errors import UserError
-from milestones.sample import GenerateSummary, generate
+from milestones.load.landing import RAW_TABLES
+from milestones.rules import contract_reasons, contract_rules
+from milestones.sample import GenerateSummary, dirty, generate
 from milestones.sample.seeds import load_seeds
 
 PROJECT = Path(__file__).resolve().parents[3]
 SEEDS = PROJECT / "seeds"
-COLUMNS = ["event_id", "account_id", "user_id", "event_name", "occurred_at", "received_at", "properties"]
-REASONS = {
-    "malformed_record",
-    "missing_required_field",
-    "duplicate_event_id",
-    "invalid_timestamp",
-    "malformed_properties",
-    "unknown_event",
-    "missing_required_property",
-    "invalid_property_type",
-    "invalid_property_value",
-    "unknown_account",
-}
-SEED_HEADERS = {
-    "tracking_plan_events.csv": ["event_name", "status", "owner", "description"],
-    "tracking_plan_properties.csv": [
-        "event_name",
-        "property",
-        "type",
-        "required",
-        "allowed_values",
-        "description",
-    ],
-    "milestones.csv": [
-        "segment",
-        "milestone_id",
-        "sequence",
-        "name",
-        "description",
-        "depends_on",
-        "target_days",
-        "weight",
-        "playbook",
-    ],
-    "milestone_criteria.csv": [
-        "segment",
-        "milestone_id",
-        "criterion_id",
-        "event_name",
-        "filter_property",
-        "filter_values",
-        "measure",
-        "distinct_property",
-        "group_by_property",
-        "threshold",
-    ],
-}
+COLUMNS = list(RAW_TABLES["events"])
 JSONL_COLUMNS = "{account_id: 'VARCHAR', user_id: 'VARCHAR', event_name: 'VARCHAR', occurred_at: 'VARCHAR'}"
 LARGE_ACCOUNTS, LARGE_SEED = 450, 21
 SMALL = {"accounts": 40, "days": 90, "seed": 3, "dirty_rate": 0.05}
@@ -141,7 +97,7 @@ def _text(value) -> str:
 
 
 def classify(rows: list[dict], seeds: Path, account_ids: set[str]) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Spec section 5, rule by rule: the valid events and the number of rows per quarantine reason."""
+    """docs/rules.md §5, rule by rule: the valid events and the number of rows per quarantine reason."""
     plan = set(seed("tracking_plan_events.csv", seeds).event_name)
     spec: dict[str, list] = {}
     for r in seed("tracking_plan_properties.csv", seeds).itertuples():
@@ -204,7 +160,7 @@ def classify(rows: list[dict], seeds: Path, account_ids: set[str]) -> tuple[pd.D
 
 
 def criterion_met_at(events: pd.DataFrame, crit) -> pd.Series:
-    """Spec section 4 for one criterion: per account, the occurred_at of the event that brings the
+    """docs/rules.md §4 for one criterion: per account, the occurred_at of the event that brings the
     measure to the threshold."""
     ev = events if crit.event_name == "*" else events[events.event_name == crit.event_name]
 
@@ -273,12 +229,6 @@ def large(tmp_path_factory) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ seeds
-def test_seed_headers_are_the_spec_s() -> None:
-    for name, header in SEED_HEADERS.items():
-        with (SEEDS / name).open(newline="") as f:
-            assert next(csv.reader(f)) == header, name
-
-
 def test_segments_have_4_8_15_ordered_milestones() -> None:
     ms = seed("milestones.csv")
     assert ms.groupby("segment").size().to_dict() == {"trial": 4, "paid": 8, "enterprise": 15}
@@ -368,6 +318,11 @@ def test_seeds_use_every_criteria_feature() -> None:
         ("milestone_criteria.csv", lambda t: t.replace(",count,", ",sum,", 1), "sum"),
         ("milestones.csv", lambda t: t.replace("t_second_teammate|t_integration", "t_missing"), "t_missing"),
         ("milestone_criteria.csv", lambda t: "\n".join(t.splitlines()[:-1]) + "\n", "no criteria"),
+        (
+            "tracking_plan_properties.csv",
+            lambda t: t.replace("account_created,plan,string", "account_created,plan,date", 1),
+            "property plan of event account_created has type date",
+        ),
     ],
 )
 def test_generator_names_the_bad_seed_row(tmp_path: Path, file: str, edit, message: str) -> None:
@@ -389,15 +344,9 @@ def test_every_file_and_column_is_written(small) -> None:
     assert any(n.startswith("events") and n.endswith(".jsonl") for n in names)
     assert any(n.startswith("events") and n.endswith(".parquet") for n in names)
     assert any(n.startswith("events") and n.endswith(".csv") for n in names)
-    headers = {
-        "accounts.csv": ["account_id", "account_name", "segment", "signup_at", "arr", "crm_id", "owner"],
-        "renewals.csv": ["account_id", "renewal_date", "outcome", "arr_before", "arr_after"],
-        "milestone_overrides.csv": ["account_id", "milestone_id", "completed_at", "marked_by", "note"],
-        "experiment_assignments.csv": ["account_id", "experiment_id", "variant", "assigned_at"],
-    }
-    for name, header in headers.items():
-        with (out / name).open(newline="") as f:
-            assert next(csv.reader(f)) == header, name
+    for table in ("accounts", "renewals", "milestone_overrides", "experiment_assignments"):
+        with (out / f"{table}.csv").open(newline="") as f:
+            assert next(csv.reader(f)) == list(RAW_TABLES[table]), table
     for path in out.glob("events*.csv"):
         with path.open(newline="") as f:
             assert next(csv.reader(f)) == COLUMNS
@@ -472,12 +421,20 @@ def test_dirty_rows_cover_every_reason_as_the_manifest_says(small, small_checked
     out, _ = small
     events, reasons, _ = small_checked
     manifest = json.loads((out / "_manifest.json").read_text())
-    assert set(reasons) == REASONS
+    assert set(reasons) == set(contract_reasons())
     assert reasons == {k: v for k, v in manifest["dirty"]["by_reason"].items() if v}
     variants = manifest["dirty"]["malformed_record_variants"]
     assert sum(variants.values()) == reasons["malformed_record"] and all(variants.values())
     assert len(events) == manifest["counts"]["events_valid"]
     assert sum(reasons.values()) == pytest.approx(SMALL["dirty_rate"] * len(events), rel=0.02)
+
+
+def test_every_reason_has_a_maker_of_dirty_rows() -> None:
+    """The generator makes one kind of dirty row per quarantine reason of the product's list."""
+    assert contract_reasons() == dirty.KINDS
+    assert set(dirty.ROW_DIRT) | set(dirty.PROPERTY_DIRT) == set(contract_reasons())
+    assert not set(dirty.ROW_DIRT) & set(dirty.PROPERTY_DIRT)
+    assert set(dirty.PROPERTY_DIRT) == {rule.reason for rule in contract_rules() if rule.is_property_rule}
 
 
 def test_clean_generation_has_no_dirty_rows(tmp_path: Path) -> None:

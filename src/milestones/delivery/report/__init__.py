@@ -1,9 +1,12 @@
 """`milestones report`: one self-contained HTML file a CS leader reads at a glance.
 
-Sections: milestone funnel per segment, time to each milestone against target, the stalled accounts
-and their playbooks, health bands (now and over time), the health-score backtest and the top
-milestone candidates. Charts are inline SVG drawn here (no plotting library), styles are inline, and
-there is no script: the file opens offline in any browser and can be mailed as an attachment.
+Headline figures count live customers (churned accounts apart). Sections: milestone funnel per
+segment, time to each milestone against target, the stalled accounts grouped by playbook, health
+bands (now and over time), onboarding cohorts, retention by milestone depth and velocity, experiments,
+the health-score backtest, the top milestone candidates and the event contract's violation rates.
+Charts are inline SVG drawn here (no plotting library), the HTML and CSS are Jinja templates in
+templates/ inlined into one file, and there is no script: the file opens offline in any browser and
+can be mailed as an attachment.
 A section whose mart is not built says so instead of failing the report.
 """
 
@@ -15,7 +18,7 @@ from pathlib import Path
 from milestones import paths
 from milestones.delivery.report.data import Reader, gather
 from milestones.delivery.report.page import render
-from milestones.warehouse import resolve
+from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
 
 REPORT_FILE = "milestone_report.html"
 
@@ -36,9 +39,16 @@ def write_report(target: str | None = None, out: Path | None = None) -> Path:
         data = gather(Reader(connection, warehouse))
     finally:
         connection.close()
-    html = render(data, source=warehouse.describe())
+    html = render(data, source=source_label(warehouse))
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.tmp")
     temporary.write_text(html, encoding="utf-8")
     os.replace(temporary, destination)
     return destination
+
+
+def source_label(warehouse: Warehouse) -> str:
+    """The warehouse as the header names it: its kind and schema. Never a file path or a host: the
+    report is mailed around, and where the warehouse lives is nobody's business but its owner's."""
+    kind = "DuckDB" if isinstance(warehouse, DuckDBWarehouse) else "PostgreSQL"
+    return f"{kind} warehouse, schema {warehouse.schema}"

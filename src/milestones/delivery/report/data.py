@@ -8,13 +8,13 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from milestones.warehouse import DuckDBWarehouse, Warehouse
 
 DEFAULT_BAND_ORDER = ("critical", "at_risk", "steady", "healthy")
-STALLED_ACCOUNTS_SHOWN = 25
+STALLED_ACCOUNTS_PER_GROUP = 3
 CANDIDATES_PER_SEGMENT = 5
 
 
@@ -66,18 +66,25 @@ class ReportData:
     summary: dict[str, Any] | None = None
     milestones: dict[str, list[dict[str, Any]]] | None = None  # per segment, in sequence order
     stalled_by_milestone: dict[tuple[str, str], int] = field(default_factory=dict)
-    stalled_accounts: list[dict[str, Any]] | None = None
+    stall_groups: list[dict[str, Any]] | None = None  # one per milestone and playbook, accounts under it
     stalled_total: int = 0
     stalled_arr: float = 0.0
+    top_stalled: dict[str, Any] | None = None  # the queue's most urgent account
     band_order: list[str] = field(default_factory=lambda: list(DEFAULT_BAND_ORDER))
-    bands_now: dict[str, Counter] | None = None
+    bands_now: dict[str, Counter] | None = None  # live customers only
     bands_by_month: list[tuple[str, Counter, float | None]] | None = None
-    bands_by_build: list[tuple[str, Counter]] | None = None
+    history: dict[str, Any] | None = None  # live accounts by band per day and band movements
     backtest: list[dict[str, Any]] | None = None
     backtest_scope: str | None = None
     backtest_bands: dict[str, list[dict[str, Any]]] | None = None
     candidates: dict[str, list[dict[str, Any]]] | None = None
     milestone_events: dict[str, set[str]] = field(default_factory=dict)
+    cohorts: dict[str, list[dict[str, Any]]] | None = None  # per segment
+    experiments: list[dict[str, Any]] | None = None
+    retention_depth: dict[str, list[dict[str, Any]]] | None = None  # per segment
+    retention_velocity: dict[str, list[dict[str, Any]]] | None = None  # per segment
+    violations: list[dict[str, Any]] | None = None
+    landed_events: int | None = None  # raw event rows: valid events plus quarantined ones
     missing: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,20 +94,29 @@ def gather(reader: Reader) -> ReportData:
     _milestones(reader, data)
     _stalls(reader, data)
     _health_bands(reader, data)
+    _history(reader, data)
     _backtest(reader, data)
     _candidates(reader, data)
+    _cohorts(reader, data)
+    _experiments(reader, data)
+    _retention(reader, data)
+    _violations(reader, data)
     return data
 
 
 def _customer_records(reader: Reader, data: ReportData) -> None:
+    """The headline figures: live customers (no churned renewal by the as-of date) and, apart, the
+    churned accounts, whose ARR is gone and whose milestones no longer need anyone."""
     if not reader.has("dim_account_milestone_status", "segment", "milestones_completed", "is_stalled"):
         data.missing["summary"] = "dim_account_milestone_status"
         return
     has_health = reader.has("dim_account_milestone_status", "health_score", "health_band")
+    knows_churn = reader.has("dim_account_milestone_status", "is_churned")
     health = ", health_score, health_band" if has_health else ""
+    churn = ", is_churned" if knows_churn else ""
     records = reader.rows(
         "select segment, milestones_completed, milestones_total, is_stalled, arr, as_of_date"
-        f"{health} from {reader.relation('dim_account_milestone_status')}"
+        f"{health}{churn} from {reader.relation('dim_account_milestone_status')}"
     )
     by_segment = Counter(record["segment"] for record in records)
     data.segments = [
@@ -109,27 +125,40 @@ def _customer_records(reader: Reader, data: ReportData) -> None:
     data.as_of = _as_date(
         max((r["as_of_date"] for r in records if r["as_of_date"] is not None), default=None)
     )
-    stalled = [record for record in records if record["is_stalled"]]
-    scores = [float(r["health_score"]) for r in records if has_health and r["health_score"] is not None]
-    data.summary = {
+    live = [record for record in records if not record.get("is_churned")]
+    churned = [record for record in records if record.get("is_churned")]
+    data.band_order = _band_order(reader, [r["health_band"] for r in records] if has_health else [])
+    data.summary = _live_summary(live, data.band_order[:2] if has_health else [])
+    data.summary |= {
         "accounts": len(records),
-        "accounts_by_segment": dict(by_segment),
-        "completed": sum(int(r["milestones_completed"] or 0) for r in records),
-        "total": sum(int(r["milestones_total"] or 0) for r in records),
-        "stalled": len(stalled),
-        "stalled_arr": sum(float(r["arr"] or 0) for r in stalled),
-        "arr": sum(float(r["arr"] or 0) for r in records),
-        "median_health": statistics.median(scores) if scores else None,
-        "at_risk": sum(1 for r in records if has_health and r["health_band"] in ("critical", "at_risk")),
+        "churned": len(churned),
+        "churned_arr": sum(float(r["arr"] or 0) for r in churned),
         "has_health": has_health,
+        "knows_churn": knows_churn,
     }
     if has_health:
-        data.band_order = _band_order(reader, [r["health_band"] for r in records])
         bands: dict[str, Counter] = defaultdict(Counter)
-        for record in records:
+        for record in live:
             bands[record["segment"]][record["health_band"]] += 1
             bands["all segments"][record["health_band"]] += 1
         data.bands_now = dict(bands)
+
+
+def _live_summary(live: list[dict[str, Any]], worst_bands: list[str]) -> dict[str, Any]:
+    stalled = [record for record in live if record["is_stalled"]]
+    scores = [float(r["health_score"]) for r in live if worst_bands and r["health_score"] is not None]
+    return {
+        "live": len(live),
+        "live_by_segment": dict(Counter(record["segment"] for record in live)),
+        "completed": sum(int(r["milestones_completed"] or 0) for r in live),
+        "total": sum(int(r["milestones_total"] or 0) for r in live),
+        "stalled": len(stalled),
+        "stalled_arr": sum(float(r["arr"] or 0) for r in stalled),
+        "arr": sum(float(r["arr"] or 0) for r in live),
+        "median_health": statistics.median(scores) if scores else None,
+        "worst_bands": worst_bands,
+        "at_risk": sum(1 for r in live if worst_bands and r["health_band"] in worst_bands),
+    }
 
 
 def _band_order(reader: Reader, seen: list[str | None]) -> list[str]:
@@ -168,6 +197,8 @@ def _milestones(reader: Reader, data: ReportData) -> None:
 
 
 def _stalls(reader: Reader, data: ReportData) -> None:
+    """The intervention queue (stalled live customers) grouped by milestone and playbook: the playbook
+    is the same for every account stalled on a milestone, so the page shows it once per group."""
     needed = (
         "account_name", "owner", "segment", "arr", "milestone_id", "milestone_name", "days_waiting",
         "stall_threshold_days", "days_overdue", "playbook", "priority_rank",
@@ -176,16 +207,33 @@ def _stalls(reader: Reader, data: ReportData) -> None:
         data.missing["stalls"] = "mart_intervention_queue"
         return
     relation = reader.relation("mart_intervention_queue")
-    counts = reader.rows(
-        f"select segment, milestone_id, count(*) as stalled, sum(arr) as arr from {relation} group by 1, 2"
+    group = "segment, milestone_id, milestone_name, playbook"
+    groups = reader.rows(
+        f"select {group}, count(*) as stalled, sum(arr) as arr, min(priority_rank) as top_rank,"
+        f" max(days_overdue) as max_overdue from {relation} group by {group}"
     )
-    data.stalled_by_milestone = {(row["segment"], row["milestone_id"]): int(row["stalled"]) for row in counts}
-    data.stalled_total = sum(data.stalled_by_milestone.values())
-    data.stalled_arr = sum(float(row["arr"] or 0) for row in counts)
-    data.stalled_accounts = reader.rows(
-        f"select {', '.join(needed)} from {relation}"
-        f" where priority_rank <= {STALLED_ACCOUNTS_SHOWN} order by priority_rank"
+    data.stalled_by_milestone = Counter()
+    for row in groups:
+        data.stalled_by_milestone[(row["segment"], row["milestone_id"])] += int(row["stalled"])
+    data.stalled_total = sum(int(row["stalled"]) for row in groups)
+    data.stalled_arr = sum(float(row["arr"] or 0) for row in groups)
+    accounts = reader.rows(
+        f"select * from (select {', '.join(needed)}, row_number() over (partition by {group}"
+        f" order by priority_rank) as rank_in_group from {relation}) as ranked"
+        f" where rank_in_group <= {STALLED_ACCOUNTS_PER_GROUP} order by priority_rank"
     )
+    by_group: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for account in accounts:
+        by_group[_group_key(account)].append(account)
+    for row in groups:
+        row["accounts"] = by_group.get(_group_key(row), [])
+    # the most ARR waiting first, then the most accounts: where running the playbook matters most
+    data.stall_groups = sorted(groups, key=lambda row: (-float(row["arr"] or 0), -int(row["stalled"])))
+    data.top_stalled = accounts[0] if accounts else None
+
+
+def _group_key(row: dict[str, Any]) -> tuple:
+    return (row["segment"], row["milestone_id"], row["milestone_name"], row["playbook"])
 
 
 def _health_bands(reader: Reader, data: ReportData) -> None:
@@ -208,30 +256,80 @@ def _health_bands(reader: Reader, data: ReportData) -> None:
         ]
     else:
         data.missing["bands_by_month"] = "fct_renewal_health_scores"
-    snapshot = "crm_account_milestone_sync_snapshot"
-    if reader.has(snapshot, "crm_id", "health_band", "updated_at", "dbt_valid_from", layer="snapshots"):
-        deleted = "dbt_is_deleted" if "dbt_is_deleted" in reader.columns(snapshot, "snapshots") else "'False'"
-        versions = reader.rows(
-            f"select crm_id, health_band, updated_at, dbt_valid_from, {deleted} as is_deleted"
-            f" from {reader.relation(snapshot, 'snapshots')}"
-        )
-        builds = sorted({_as_date(v["updated_at"]) for v in versions if v["updated_at"] is not None})
-        if len(builds) >= 2:
-            history = []
-            for build in builds:
-                latest: dict[str, dict[str, Any]] = {}
-                for version in versions:
-                    if _as_date(version["updated_at"]) <= build:
-                        current = latest.get(version["crm_id"])
-                        if current is None or version["dbt_valid_from"] > current["dbt_valid_from"]:
-                            latest[version["crm_id"]] = version
-                bands = Counter(
-                    v["health_band"]
-                    for v in latest.values()
-                    if str(v["is_deleted"]) != "True" and v["health_band"]
-                )
-                history.append((build.isoformat(), bands))
-            data.bands_by_build = history
+
+
+HISTORY = "fct_account_status_history"
+MOVEMENTS = "mart_health_band_movements"
+HISTORY_DAILY_UP_TO = 62  # past this many recorded days, one column per week (its last recorded day)
+
+
+def _history(reader: Reader, data: ReportData) -> None:
+    """Live accounts by band per recorded day (or week) from the customer record's history: an account
+    counts on a day unless it had churned by then (a churned renewal on or before it, as the customer
+    record's is_churned says for the as-of date)."""
+    if not reader.has(HISTORY, "as_of_date", "account_id", "health_band"):
+        data.missing["history"] = "missing"
+        return
+    rows = reader.rows(_history_sql(reader))
+    if not rows:
+        data.missing["history"] = "empty"
+        return
+    days: dict[date, Counter] = defaultdict(Counter)
+    for row in rows:
+        days[_as_date(row["as_of_date"])][row["health_band"]] += int(row["accounts"])
+    weekly = len(days) > HISTORY_DAILY_UP_TO
+    columns = _last_day_per_week(days) if weekly else sorted(days.items())
+    data.history = {
+        "days": len(days),
+        "first": min(days).isoformat(),
+        "last": max(days).isoformat(),
+        "grain": "week" if weekly else "recorded day",
+        "live_only": reader.has("fct_renewal_health_scores", "account_id", "renewal_date", "is_churned"),
+        "periods": [(day.strftime("%b %d"), counts) for day, counts in columns],
+        "movements": _movements(reader),
+    }
+
+
+def _history_sql(reader: Reader) -> str:
+    history = reader.relation(HISTORY)
+    if not reader.has("fct_renewal_health_scores", "account_id", "renewal_date", "is_churned"):
+        return f"select as_of_date, health_band, count(*) as accounts from {history} group by 1, 2"
+    churns = (
+        "select account_id, min(renewal_date) as churned_on"
+        f" from {reader.relation('fct_renewal_health_scores')} where is_churned group by account_id"
+    )
+    return (
+        "select history.as_of_date, history.health_band, count(*) as accounts"
+        f" from {history} as history left join ({churns}) as churns"
+        " on history.account_id = churns.account_id"
+        " where churns.churned_on is null or churns.churned_on > history.as_of_date"
+        " group by history.as_of_date, history.health_band"
+    )
+
+
+def _last_day_per_week(days: dict[date, Counter]) -> list[tuple[date, Counter]]:
+    """Each week's last recorded day (weeks start on Monday): a count of accounts is a stock, so a
+    week shows where it ended rather than a sum of its days."""
+    last: dict[date, date] = {}
+    for day in days:
+        monday = day - timedelta(days=day.weekday())
+        last[monday] = max(last.get(monday, day), day)
+    return [(day, days[day]) for day in sorted(last.values())]
+
+
+def _movements(reader: Reader) -> list[dict[str, Any]] | None:
+    """Weekly band movements summed over segments, oldest week first (None without the mart)."""
+    needed = ("week_starts_on", "from_band", "to_band", "direction", "accounts")
+    if not reader.has(MOVEMENTS, *needed):
+        return None
+    rows = reader.rows(
+        f"select week_starts_on, from_band, to_band, direction, sum(accounts) as accounts"
+        f" from {reader.relation(MOVEMENTS)} group by 1, 2, 3, 4 order by 1, 5 desc"
+    )
+    for row in rows:
+        row["week_starts_on"] = _as_date(row["week_starts_on"])
+        row["accounts"] = int(row["accounts"])
+    return rows
 
 
 def _backtest(reader: Reader, data: ReportData) -> None:
@@ -301,6 +399,101 @@ def _candidates(reader: Reader, data: ReportData) -> None:
             f"select distinct segment, event_name from {reader.relation('milestone_criteria', 'seeds')}"
         ):
             data.milestone_events.setdefault(row["segment"], set()).add(row["event_name"])
+
+
+def _cohorts(reader: Reader, data: ReportData) -> None:
+    needed = (
+        "segment", "signup_month", "milestone_id", "sequence", "cohort_accounts", "completed_accounts",
+        "completion_rate", "accounts_observed_for_horizon", "completion_rate_within_horizon",
+        "stalled_accounts", "horizon_days",
+    )  # fmt: skip
+    if not reader.has("mart_onboarding_cohorts", *needed):
+        data.missing["cohorts"] = "mart_onboarding_cohorts"
+        return
+    rows = reader.rows(
+        f"select {', '.join(needed)} from {reader.relation('mart_onboarding_cohorts')}"
+        " order by segment, signup_month, sequence"
+    )
+    data.cohorts = _by_segment(rows)
+
+
+def _experiments(reader: Reader, data: ReportData) -> None:
+    needed = (
+        "experiment_id", "variant", "is_control", "control_variant", "target_milestone_id", "window_days",
+        "observed_accounts", "completed_in_window", "completion_rate", "difference", "difference_ci_lower",
+        "difference_ci_upper", "z_score", "expected_effect", "falsification_threshold", "verdict",
+    )  # fmt: skip
+    if not reader.has("mart_experiment_results", *needed):
+        data.missing["experiments"] = "mart_experiment_results"
+        return
+    rows = reader.rows(
+        f"select {', '.join(needed)} from {reader.relation('mart_experiment_results')}"
+        " order by experiment_id, is_control desc, variant"
+    )
+    if rows and reader.has("experiments", "experiment_id", "segment", "hypothesis", layer="seeds"):
+        seeded = {
+            row["experiment_id"]: row
+            for row in reader.rows(
+                f"select experiment_id, segment, hypothesis from {reader.relation('experiments', 'seeds')}"
+            )
+        }
+        for row in rows:
+            row |= {key: seeded.get(row["experiment_id"], {}).get(key) for key in ("segment", "hypothesis")}
+    data.experiments = rows
+
+
+def _retention(reader: Reader, data: ReportData) -> None:
+    depth = (
+        "segment", "milestones_completed", "milestones_total", "renewals", "renewed", "churned",
+        "expanded", "renewal_rate", "expansion_rate",
+    )  # fmt: skip
+    if reader.has("mart_retention_by_milestone_depth", *depth):
+        rows = reader.rows(
+            f"select {', '.join(depth)} from {reader.relation('mart_retention_by_milestone_depth')}"
+            " order by segment, milestones_completed"
+        )
+        data.retention_depth = _by_segment(rows)
+    else:
+        data.missing["retention_depth"] = "mart_retention_by_milestone_depth"
+    velocity = (
+        "segment", "milestone_id", "sequence", "velocity_group", "velocity_quartile",
+        "min_days_from_previous", "max_days_from_previous", "accounts", "retained", "retention_rate",
+        "horizon_days",
+    )  # fmt: skip
+    if reader.has("mart_retention_by_velocity_quartile", *velocity):
+        rows = reader.rows(
+            f"select {', '.join(velocity)} from {reader.relation('mart_retention_by_velocity_quartile')}"
+            " order by segment, sequence, velocity_group"
+        )
+        data.retention_velocity = _by_segment(rows)
+    else:
+        data.missing["retention_velocity"] = "mart_retention_by_velocity_quartile"
+
+
+def _violations(reader: Reader, data: ReportData) -> None:
+    needed = (
+        "event_name", "reason", "is_planned_event", "violating_rows", "landed_rows", "violation_rate",
+        "event_violation_rate",
+    )  # fmt: skip
+    if not reader.has("mart_event_contract_violation_rates", *needed):
+        data.missing["violations"] = "mart_event_contract_violation_rates"
+        return
+    data.violations = reader.rows(
+        f"select {', '.join(needed)} from {reader.relation('mart_event_contract_violation_rates')}"
+        " order by event_violation_rate desc, event_name, violating_rows desc, reason"
+    )
+    if reader.has("fct_events", "event_id"):
+        # raw rows = valid events + quarantined rows (docs/rules.md §5): the denominator of the rate
+        (valid,) = reader.rows(f"select count(*) as valid from {reader.relation('fct_events')}")
+        quarantined = sum(int(row["violating_rows"] or 0) for row in data.violations)
+        data.landed_events = int(valid["valid"]) + quarantined
+
+
+def _by_segment(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["segment"]].append(row)
+    return dict(grouped)
 
 
 def _as_date(value: Any) -> date | None:

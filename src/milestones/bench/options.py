@@ -1,0 +1,88 @@
+"""The options of the bench, defined once for `milestones bench` and `python -m milestones.bench`.
+
+Light on purpose (argparse only): the console script builds its parser on every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_EVENTS = 10_000_000
+
+
+def positive_int(text: str) -> int:
+    """A whole number above 0; digits may be grouped with underscores (10_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+DESCRIPTION = (
+    "Times what a build costs and where the time goes (docs/performance.md): generates about N event "
+    "rows, holds back the last day, loads the rest and builds from scratch, times a hand-written DuckDB "
+    "query of the same milestone computation, then lands the held-back day and builds incrementally. "
+    "Every phase runs in a process of its own, timed with its peak memory; the result is printed, "
+    "checked against the performance targets and saved as bench_<N>.json. Everything happens in a work "
+    "folder: the project's warehouse is never touched."
+)
+EXAMPLE = "milestones bench --events 1_000_000 --memory-limit 4GB"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the bench's options to `parser`."""
+    parser.add_argument(
+        "--events",
+        type=positive_int,
+        default=DEFAULT_EVENTS,
+        metavar="N",
+        help="event rows to generate (default: 10_000_000)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of bench_<N>.json (default: reports/bench/)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the work folder is made (default: .tmp/bench/)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (landing files, warehouse) after the run"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="DuckDB memory_limit for the run, e.g. 4GB (default: MILESTONES_DUCKDB_MEMORY_LIMIT, else 8GB)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="DuckDB threads for the run (default: MILESTONES_DUCKDB_THREADS, else 2)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bench with the options `add_arguments` parsed; return its exit code."""
+    from milestones.bench.core import run_bench
+
+    return run_bench(
+        events=args.events,
+        out_dir=args.out,
+        keep=args.keep,
+        memory_limit=args.memory_limit,
+        threads=args.threads,
+        work_dir=args.work_dir,
+    ).exit_code
