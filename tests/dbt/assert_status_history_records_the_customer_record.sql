@@ -1,6 +1,6 @@
 -- The customer record's history (int_accounts__status_history) holds, for the build's as-of day,
 -- exactly what the customer record says that day (int_accounts__customer_record): the same accounts,
--- milestones, current milestone, stall and health. The history computes its days from the
+-- milestones, current milestone, stall, health and churn. The history computes its days from the
 -- point-in-time models at that day's scoring points and its own per-day stall threshold; this keeps
 -- the two in agreement. Returns the accounts where they differ.
 
@@ -37,6 +37,7 @@ final as (
         or customer_records.days_overdue != status_history.days_overdue
         or customer_records.health_score != status_history.health_score
         or customer_records.health_band != status_history.health_band
+        or customer_records.is_churned != status_history.is_churned
 )
 
 select * from final

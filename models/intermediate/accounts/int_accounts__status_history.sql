@@ -1,6 +1,6 @@
 -- The customer record over time (docs/rules.md §6, docs/history.md): one row per account and day
--- with its segment, milestones completed, current milestone, stall, and health score and band, as
--- they stood that day. fct_account_status_history publishes it; mart_health_band_movements reads it.
+-- with its segment, milestones completed, current milestone, stall, health score and band, and churn,
+-- as they stood that day. fct_account_status_history publishes it; mart_health_band_movements reads it.
 --
 -- Which days: a build writes its as-of day, from the current scoring points; `milestones history`
 -- fills past days, from the history scoring points of the days it asks for (macro history_days,
@@ -44,6 +44,20 @@ scores as (
 
 definitions as (
     select * from {{ ref('int_milestone_definitions') }}
+),
+
+renewals as (
+    select * from {{ ref('int_renewals__outcomes') }}
+),
+
+-- churned on a day: a renewal on or before it churned (the customer record's is_churned)
+first_churns as (
+    select
+        account_id,
+        min(renewal_date) as first_churned_on
+    from renewals
+    where is_churned
+    group by 1
 ),
 
 -- the peers' velocity as known on each day: int_segment_milestone_baselines, per day
@@ -114,13 +128,16 @@ final as (
             else 0
         end as days_overdue,
         scores.health_score,
-        scores.health_band
+        scores.health_band,
+        coalesce(first_churns.first_churned_on <= scores.scored_on, false) as is_churned
     from scores
     -- accounts whose segment has milestones, as on the customer record
     inner join milestone_features
         on scores.scoring_point_id = milestone_features.scoring_point_id
     left join current_milestones
         on scores.scoring_point_id = current_milestones.scoring_point_id
+    left join first_churns
+        on scores.account_id = first_churns.account_id
 )
 
 select * from final

@@ -23,7 +23,8 @@ final as (
         is_stalled,
         days_overdue,
         health_score,
-        health_band
+        health_band,
+        is_churned
     from status_history
 )
 

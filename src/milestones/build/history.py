@@ -19,6 +19,7 @@ warehouse was left by an analysis build (milestones.delivery.guard: delivery nev
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,15 +28,15 @@ from datetime import date, timedelta
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from milestones.build.dbt import DbtOutcome, dbt_vars, run_dbt
-from milestones.build.run import print_failures
+from milestones.build.run import failure_summary
 from milestones.delivery.guard import decide
 from milestones.delivery.publish import publish
 from milestones.errors import ArgumentError, UserError
 from milestones.warehouse import DuckDBWarehouse, connect, resolve
 
-GRAINS = ("day", "week")
 DEFAULT_GRAIN = "day"
-# account-days per dbt run: about 10 s of work and a few GB at most on DuckDB
+# account-days per dbt run, which bounds the rows a run holds (about seven clock rows and up to a few
+# hundred engagement-window rows per account-day); at most a quarter's days, so progress shows
 POINTS_PER_BATCH = 1_000_000
 MAX_BATCH_DAYS = 92
 # the history days' scoring points, and every model between them and the history (the health
@@ -122,10 +123,10 @@ def run_history(
     batch_days: int | None = None,
 ) -> int:
     """Fill the days, batch by batch, with a progress bar; 0 when every run and test passed, else 1."""
+    plan = plan_history(start, end, grain, target, batch_days)  # reads the warehouse: creates none
     warehouse = resolve(target)
     if isinstance(warehouse, DuckDBWarehouse):
-        warehouse.connect().close()  # a locked file fails here, naming the process that holds it
-    plan = plan_history(start, end, grain, target, batch_days)
+        warehouse.connect().close()  # a file another process holds fails here, naming the process
     if not plan.days:
         print("history: no days to fill")
         return 0
@@ -136,14 +137,14 @@ def run_history(
     )
     failed = _fill(plan, target)
     if failed is not None:
-        print_failures(failed, target)
+        _print_failures(failed, target)
         return 1
     with _days_for_dbt([]):
         outcome = run_dbt(
             ["build", "--select", *FINISH_SELECTION], target=target, variables=dbt_vars(plan.as_of)
         )
     if not outcome.success:
-        print_failures(outcome, target)
+        _print_failures(outcome, target)
         return 1
     print(f"history: {summarize(target)}")
     # the serving file follows delivery: never from a warehouse left by an analysis build
@@ -179,6 +180,14 @@ def _fill(plan: HistoryPlan, target: str | None) -> DbtOutcome | None:
                 return outcome
             progress.advance(task, len(batch))
     return None
+
+
+def _print_failures(outcome: DbtOutcome, target: str | None) -> None:
+    """What failed, in the words `milestones build` uses for its own failures."""
+    lines = failure_summary(outcome, target)
+    lines[0] = lines[0].replace("milestones build:", "milestones history:", 1)
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
 
 
 @contextmanager

@@ -49,8 +49,8 @@ def _plant_stray_rows(database: Path) -> None:
         for day in (STRAY_DAY_IN_RANGE, STRAY_DAY_OUTSIDE):
             connection.execute(
                 f"insert into {HISTORY} (as_of_date, account_id, segment, milestones_completed,"
-                " milestones_total, is_stalled, days_overdue, health_score, health_band)"
-                " values (?, 'acc_stray', 'paid', 0, 1, false, 0, 0, 'critical')",
+                " milestones_total, is_stalled, days_overdue, health_score, health_band, is_churned)"
+                " values (?, 'acc_stray', 'paid', 0, 1, false, 0, 0, 'critical', false)",
                 [day],
             )
 

@@ -143,7 +143,7 @@ def test_events_after_the_scoring_date_change_no_renewal_score(
 
                 early_events as (
                     select events.*, last_scored.last_scored_on
-                    from main_marts.fct_events as events
+                    from main_intermediate.int_events__valid as events
                     inner join last_scored on events.account_id = last_scored.account_id
                     inner join main_intermediate.int_accounts__current as accounts
                         on events.account_id = accounts.account_id
@@ -187,7 +187,7 @@ def test_events_after_the_scoring_date_change_no_renewal_score(
         _build()
     with duckdb.connect(str(database), read_only=True) as connection:
         landed = connection.execute(
-            "select count(*) from main_marts.fct_events where event_id like 'late_%'"
+            "select count(*) from main_intermediate.int_events__valid where event_id like 'late_%'"
         ).fetchone()[0]
         after = _renewal_scores(connection)
         today_after = dict(
