@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write a realistic landing folder of sample data",
         "Writes a realistic landing folder (docs/rules.md §3): accounts, renewals, milestone overrides, "
         "experiment assignments and product events as CSV, JSON Lines and Parquet, with the milestones "
-        "of seeds/ reached at realistic speeds. The same arguments write the same bytes.",
+        "of seeds/ (or of --seeds DIR) reached at realistic speeds. The same arguments write the same bytes.",
         "milestones generate --accounts 300 --days 240 --seed 7 --dirty-rate 0.02 --out landing/",
     )
     generate.add_argument(
@@ -202,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="YYYY-MM-DD",
         help=f"last day of data, YYYY-MM-DD (UTC) (default: {SAMPLE_END_DATE}, fixed so runs repeat)",
+    )
+    generate.add_argument(
+        "--seeds",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder holding the four seeds that define the product and its milestones "
+        "(tracking_plan_events.csv, tracking_plan_properties.csv, milestones.csv, milestone_criteria.csv) "
+        "(default: the project's seeds/)",
     )
 
     load = _command(
@@ -388,6 +397,7 @@ def _run(args: argparse.Namespace) -> int:
             out=args.out,
             dirty_rate=args.dirty_rate,
             end_date=args.end_date,
+            seeds_dir=args.seeds,
         )
         print(summary)
         return 0

@@ -22,11 +22,11 @@ from milestones.progress import Bar
 from milestones.progress import progress as progress_bar
 from milestones.sample import dirty as dirty_mod
 from milestones.sample.events import (
-    ENGAGEMENT_EVENTS,
     Batch,
     background_batches,
     criteria_batches,
     engagement_batches,
+    engagement_events,
     expected_volume,
     free_times,
     lifecycle_batches,
@@ -1010,7 +1010,7 @@ def _manifest(run: _Run, totals: _EventTotals, completions: dict, overrides: lis
         "churn_drivers": {s: _churn_drivers(run.seeds, s, plan) for s, plan in world.plans.items()},
         "experiments": [_experiment_entry(world, e) for e in world.experiments],
         "engagement": {
-            "events": list(ENGAGEMENT_EVENTS),
+            "events": list(engagement_events(run.seeds)),
             "note": "rate per active user-day is drawn per user, independent of fit, milestones and churn",
         },
         "ground_truth_files": {
@@ -1086,7 +1086,7 @@ def _churn_drivers(seeds: Seeds, s: str, plan) -> dict:
             f"- {p.churn_kappa} x sum of normalised weights (sum 100) of the milestones completed by the "
             "renewal date)"
         ),
-        "not_drivers": list(ENGAGEMENT_EVENTS),
+        "not_drivers": list(engagement_events(seeds)),
     }
 
 

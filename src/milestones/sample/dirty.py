@@ -51,6 +51,7 @@ BAD_VALUES = {
     "role": ("owner",),
     "format": ("docx", "PDF"),
 }
+UNKNOWN_VALUES = ("unknown", "n/a", "legacy")  # outside allowed_values of a property without its own
 MALFORMED_VARIANTS = (
     "not_json",
     "json_array",
@@ -227,7 +228,9 @@ def _wrong_type(rng, prop: Property, value: str | None) -> str:
 
 def _not_allowed(rng, prop: Property, value: str | None) -> str:
     """A value outside allowed_values."""
-    bad = [b for b in BAD_VALUES.get(prop.name, ("unknown", "n/a", "legacy")) if b not in prop.allowed]
+    bad = [b for b in BAD_VALUES.get(prop.name, UNKNOWN_VALUES) if b not in prop.allowed]
+    # another product's plan may allow the sample's bad values (a role "owner"): then made-up ones
+    bad = bad or [b for b in (*UNKNOWN_VALUES, "__not_allowed__") if b not in prop.allowed]
     return json.dumps(bad[int(rng.integers(0, len(bad)))])
 
 

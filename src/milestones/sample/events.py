@@ -36,6 +36,7 @@ from milestones.sample.world import FULL, NEAR, NEVER, WEEKEND_DROP, SegmentPlan
 
 ENGAGEMENT_EVENTS = ("page_viewed", "user_logged_in")
 LIFECYCLE_EVENTS = ("account_created", "invite_accepted", "billing_plan_changed")
+ENGAGEMENT_FALLBACK = 2  # engagement events taken from a tracking plan that has none of the above
 
 # background product activity: events per active user and day, for a user of average activity
 RATES = {
@@ -102,24 +103,47 @@ class Batch:
         )
 
 
+# ---------------------------------------------------------------------------- engagement events
+def engagement_events(seeds: Seeds) -> tuple[str, ...]:
+    """The high-volume events of everyday use: page views and logins where the tracking plan has them.
+    A plan without them (another product's) lends its first active events that no criterion and no
+    lifecycle step names, so that any plan gets everyday activity and a first event for each user."""
+    named = tuple(e for e in ENGAGEMENT_EVENTS if e in seeds.events)
+    if named:
+        return named
+    counted = {c.event_name for s in seeds.segments for c in seeds.criteria(s)}
+    free = [
+        name
+        for name, spec in seeds.events.items()
+        if spec.status == "active" and name not in counted and name not in LIFECYCLE_EVENTS
+    ]
+    return tuple(free[:ENGAGEMENT_FALLBACK])
+
+
 # ---------------------------------------------------------------------------- lifecycle
 def lifecycle_batches(world: World, factory: ValueFactory, rng: np.random.Generator) -> list[Batch]:
     seeds = world.seeds
     out: list[Batch] = []
     first_user = np.cumsum(world.seats) - world.seats
-    if "account_created" in seeds.events:
+    # each user's first event is at the instant they become active: `*` distinct user_id criteria are
+    # met when the drawn user shows up; without the plan's own signup and join events, an engagement
+    # event stands in for them
+    engagement = engagement_events(seeds)
+    created = "account_created" if "account_created" in seeds.events else next(iter(engagement), None)
+    joined = "invite_accepted" if "invite_accepted" in seeds.events else next(iter(engagement), None)
+    if created is not None:
         acc = np.arange(world.n)
-        out.append(Batch("account_created", acc, first_user, world.signup.copy()))
-    if "invite_accepted" in seeds.events:
+        out.append(Batch(created, acc, first_user, world.signup.copy()))
+    if joined is not None:
         users = np.flatnonzero((world.user_i > 0) & (world.activated < NEVER))
         acc = world.user_acc[users]
         ts = world.activated[users]
         given = {}
-        spec = seeds.events["invite_accepted"]
+        spec = seeds.events[joined]
         if spec.prop("invited_by_user_id") is not None:
             inviter = world.random_active_user(rng, acc, ts - 1)
             given["invited_by_user_id"] = factory.user_token(inviter)
-        out.append(Batch("invite_accepted", acc, users, ts, given))
+        out.append(Batch(joined, acc, users, ts, given))
     spec = seeds.events.get("billing_plan_changed")
     if spec is not None and spec.prop("from_plan") and spec.prop("to_plan"):
         r = world.renewals
@@ -486,8 +510,14 @@ def engagement_batches(world: World, users: np.ndarray, rng) -> list[Batch]:
     expected = world.user_p_active[users] * (pages + logins) * days
     u, t = _spread(rng, users, lo, hi, expected, world)
     is_login = rng.random(u.size) < (world.user_logins[u] / (world.user_pages[u] + world.user_logins[u]))
+    names = engagement_events(world.seeds)
+    if set(names) <= set(ENGAGEMENT_EVENTS):
+        kinds = (("user_logged_in", is_login), ("page_viewed", ~is_login))
+    else:  # a plan's own engagement events: the first takes the logins' share, the second the pages'
+        masks = (is_login, ~is_login) if len(names) > 1 else (np.ones(u.size, bool),)
+        kinds = tuple(zip(names, masks, strict=True))
     out = []
-    for name, mask in (("user_logged_in", is_login), ("page_viewed", ~is_login)):
+    for name, mask in kinds:
         if name in world.seeds.events and mask.any():
             out.append(Batch(name, world.user_acc[u[mask]], u[mask], t[mask]))
     return out
@@ -500,8 +530,9 @@ def background_batches(
     acc = world.user_acc[users]
     seg = np.array(world.segment_names, dtype=object)[world.segment[acc]]
     out = []
+    engagement = engagement_events(world.seeds)
     for name, spec in world.seeds.events.items():
-        if name in ENGAGEMENT_EVENTS or name in LIFECYCLE_EVENTS:
+        if name in engagement or name in LIFECYCLE_EVENTS:
             continue
         rate = np.full(users.size, RATES.get(name, DEFAULT_RATE))
         for s in world.segment_names:
