@@ -5,7 +5,9 @@
 -- fields and as_of_date of the version it ends, as the snapshot keeps them).
 -- changed_at is when the snapshot recorded the change (its dbt_valid_from); as_of_date is the as-of
 -- date of the build that recorded an upsert. Every change of a crm_id has its own changed_at, so
--- (crm_id, changed_at) and change_id are unique. A view: it can never lag behind the snapshot.
+-- (crm_id, changed_at) and change_id are unique: change_id, the snapshot's dbt_scd_id (a hash of the
+-- crm_id and that time, stored with the version), is the table's primary key. A table rebuilt from
+-- the snapshot in every build, so the contract's key and not-null constraints are enforced.
 
 with
 
@@ -15,8 +17,11 @@ synced_versions as (
 
 final as (
     select
-        dbt_scd_id as change_id,
-        case when coalesce(dbt_is_deleted, 'False') = 'True' then 'delete' else 'upsert' end as operation,
+        cast(dbt_scd_id as {{ dbt.type_string() }}) as change_id,
+        cast(
+            case when coalesce(dbt_is_deleted, 'False') = 'True' then 'delete' else 'upsert' end
+            as {{ dbt.type_string() }}
+        ) as operation,
         cast(dbt_valid_from as {{ dbt.type_timestamp() }}) as changed_at,
         as_of_date,
         {% for column in crm_synced_columns() %}
