@@ -1,8 +1,64 @@
 {#-
-    The rules of the optional seeds of the health score and retention analytics (health_score_weights,
-    journey_stages, experiments; docs/rules.md §4): each test returns one row per problem, with a
-    message that names the seed row, so a bad edit fails the build and says where.
+    The rules of the optional seeds (docs/rules.md §4): each test returns one row per problem, with a
+    `problem` that names the seed row. The models ignore a row these tests flag, so the tests only warn
+    (a failing test would make dbt skip the milestone tables): a row that names a segment or milestone
+    the four seeds do not define stays a warning; the well-formedness tests carry the tag
+    optional_seed_rule, and `milestones build` exits 1 naming the row when one of them warned.
 -#}
+
+{% test names_defined_segments(model, milestones, seed_row, milestone_column=none) %}
+    {{ return(adapter.dispatch('test_names_defined_segments', 'milestone_warehouse')(
+        model, milestones, seed_row, milestone_column
+    )) }}
+{% endtest %}
+
+{% macro default__test_names_defined_segments(model, milestones, seed_row, milestone_column=none) %}
+-- rows of an optional seed naming a segment (or a segment's milestone) the milestones seed lacks
+with
+
+seed_rows as (
+    select
+        *,
+        {{ seed_row }} as seed_row_name
+    from {{ model }}
+),
+
+milestones as (
+    select * from {{ milestones }}
+),
+
+segments as (
+    select distinct segment from milestones
+),
+
+problems as (
+    select
+        seed_rows.seed_row_name || ' names segment ' || seed_rows.segment
+        || ', which the milestones seed does not define: the row is ignored' as problem
+    from seed_rows
+    left join segments
+        on seed_rows.segment = segments.segment
+    where nullif(trim(seed_rows.segment), '') is not null and segments.segment is null
+    {% if milestone_column %}
+
+    union all
+
+    select
+        seed_rows.seed_row_name || ' names milestone ' || coalesce(seed_rows.{{ milestone_column }}, '(empty)')
+        || ', which segment ' || seed_rows.segment || ' does not define: the row is ignored' as problem
+    from seed_rows
+    inner join segments
+        on seed_rows.segment = segments.segment
+    left join milestones
+        on
+            seed_rows.segment = milestones.segment
+            and seed_rows.{{ milestone_column }} = milestones.milestone_id
+    where milestones.milestone_id is null
+    {% endif %}
+)
+
+select * from problems
+{% endmacro %}
 
 {% test health_score_weights_are_well_formed(model, milestones) %}
     {{ return(adapter.dispatch('test_health_score_weights_are_well_formed', 'milestone_warehouse')(
@@ -98,19 +154,6 @@ problems as (
     union all
 
     select
-        weights.score,
-        weights.segment,
-        weights.component,
-        'component ' || weights.component || ' of score ' || weights.score || ' names segment '
-        || weights.segment || ', which the milestones seed does not define' as problem
-    from weights
-    left join segments
-        on weights.segment = segments.segment
-    where weights.segment is not null and segments.segment is null
-
-    union all
-
-    select
         score,
         segment,
         component,
@@ -193,11 +236,14 @@ select * from problems
 {% endmacro %}
 
 
-{% test journey_stages_are_well_formed(model, milestones) %}
-    {{ return(adapter.dispatch('test_journey_stages_are_well_formed', 'milestone_warehouse')(model, milestones)) }}
+{#- references=true checks only the entry milestones' ids (a reference warning); else only the form -#}
+{% test journey_stages_are_well_formed(model, milestones, references=false) %}
+    {{ return(adapter.dispatch('test_journey_stages_are_well_formed', 'milestone_warehouse')(
+        model, milestones, references
+    )) }}
 {% endtest %}
 
-{% macro default__test_journey_stages_are_well_formed(model, milestones) %}
+{% macro default__test_journey_stages_are_well_formed(model, milestones, references=false) %}
 with
 
 stages as (
@@ -226,6 +272,22 @@ matched_lengths as (
 ),
 
 problems as (
+    {% if references %}
+    select
+        stages.segment,
+        stages.stage,
+        'stage ' || stages.stage || ' of segment ' || stages.segment || ' is entered by '
+        || stages.entry_milestone_ids || ', which names a milestone that segment does not define' as problem
+    from stages
+    left join matched_lengths
+        on stages.segment = matched_lengths.segment and stages.stage = matched_lengths.stage
+    where
+        nullif(trim(stages.entry_milestone_ids), '') is not null
+        and (
+            matched_lengths.stage is null
+            or matched_lengths.matched_length != {{ dbt.length("replace(stages.entry_milestone_ids, ' ', '')") }}
+        )
+    {% else %}
     select
         segment,
         stage,
@@ -244,23 +306,7 @@ problems as (
     from stages
     group by segment, stage_order
     having count(*) > 1
-
-    union all
-
-    select
-        stages.segment,
-        stages.stage,
-        'stage ' || stages.stage || ' of segment ' || stages.segment || ' is entered by '
-        || stages.entry_milestone_ids || ', which names a milestone that segment does not define' as problem
-    from stages
-    left join matched_lengths
-        on stages.segment = matched_lengths.segment and stages.stage = matched_lengths.stage
-    where
-        nullif(trim(stages.entry_milestone_ids), '') is not null
-        and (
-            matched_lengths.stage is null
-            or matched_lengths.matched_length != {{ dbt.length("replace(stages.entry_milestone_ids, ' ', '')") }}
-        )
+    {% endif %}
 )
 
 select * from problems
@@ -289,20 +335,6 @@ problems as (
     from experiments
     group by experiment_id
     having count(*) > 1
-
-    union all
-
-    select
-        experiments.experiment_id,
-        'experiment ' || experiments.experiment_id || ' targets milestone '
-        || coalesce(experiments.target_milestone_id, '(empty)') || ', which segment '
-        || coalesce(experiments.segment, '(empty)') || ' does not define' as problem
-    from experiments
-    left join milestones
-        on
-            experiments.segment = milestones.segment
-            and experiments.target_milestone_id = milestones.milestone_id
-    where milestones.milestone_id is null
 
     union all
 

@@ -10,6 +10,8 @@ import duckdb
 import pytest
 import yaml
 
+import truth_checks
+from conftest import SAMPLE_END
 from milestones import user_seeds
 from milestones.load.landing import RAW_TABLES
 from milestones.paths import PROJECT_DIR
@@ -33,6 +35,10 @@ SEED_HEADERS = {
 TABLE_COLUMNS = {
     "fct_events": ["event_id", "account_id", "user_id", "event_name", "occurred_at"],
     "fct_event_contract_violations": ["reason"],
+    "fct_landing_row_violations": [
+        "raw_row_id", "file_kind", "reason", "reason_detail", "is_quarantined", "raw_record", "load_id",
+        "file_name", "file_row_number",
+    ],
     "fct_account_milestones": [
         "account_id", "segment", "milestone_id", "sequence", "status", "completed_at",
         "completion_source", "days_from_signup", "days_from_previous", "is_stalled", "days_overdue",
@@ -108,15 +114,17 @@ def test_values_are_the_documented_ones(built_duckdb: Path) -> None:
 
 def test_quarantine_matches_the_generator_s_ground_truth(built_duckdb: Path, sample_landing: Path) -> None:
     """The generator records each dirty row's intended rule; the contract must find exactly those."""
-    import json
+    by_reason, made, valid, written = truth_checks.quarantine_against_manifest(built_duckdb, sample_landing)
+    assert by_reason == made
+    assert valid == written
 
-    manifest = json.loads((sample_landing / "_manifest.json").read_text())
-    with duckdb.connect(str(built_duckdb), read_only=True) as connection:
-        by_reason = dict(
-            connection.execute(
-                "select reason, count(*) from main_marts.fct_event_contract_violations group by 1"
-            ).fetchall()
-        )
-        (valid,) = connection.execute("select count(*) from main_marts.fct_events").fetchone()
-    assert by_reason == manifest["dirty"]["by_reason"]
-    assert valid == manifest["counts"]["events_valid"]
+
+def test_account_milestones_match_the_generator_s_ground_truth(
+    built_duckdb: Path, sample_landing: Path
+) -> None:
+    """completed_at, completion_source, status and stalls per account and milestone, as the truth has
+    them (stalls against the threshold the build uses: peers' p75 where segment_settings asks for it)."""
+    mismatches = truth_checks.account_milestone_mismatches(
+        built_duckdb, sample_landing, PROJECT_DIR / "seeds", SAMPLE_END, threshold="built"
+    )
+    assert truth_checks.describe(mismatches) == ""

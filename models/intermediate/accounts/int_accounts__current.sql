@@ -1,9 +1,11 @@
--- The latest landed version of each account: a re-landed accounts file updates ARR, owner, segment.
+-- The latest used version of each account: a re-landed accounts file updates ARR, owner, segment.
+-- Only rows the landing check uses count (int_accounts__landing_checked, docs/rules.md §3).
 
 with
 
 accounts as (
-    select * from {{ ref('stg_landing__accounts') }}
+    select * from {{ ref('int_accounts__landing_checked') }}
+    where is_used
 ),
 
 versions as (
@@ -14,7 +16,6 @@ versions as (
             order by load_id desc, file_row_number desc
         ) as version_number
     from accounts
-    where account_id is not null and load_error is null
 ),
 
 final as (

@@ -20,7 +20,8 @@ engagement_features as (
 ),
 
 weights as (
-    select * from {{ ref('health_score_weights') }}
+    -- the seed's well-formed rows, or the default weights when it has none (docs/rules.md §4)
+    {{ health_score_weights_in_force() }}
 ),
 
 normalised_weights as (

@@ -16,7 +16,8 @@ events as (
 ),
 
 weights as (
-    select * from {{ ref('health_score_weights') }}
+    -- the seed's well-formed rows, or the default weights when it has none (docs/rules.md §4)
+    {{ health_score_weights_in_force() }}
 ),
 
 feature_definitions as (

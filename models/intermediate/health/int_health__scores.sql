@@ -13,7 +13,8 @@ points as (
 ),
 
 bands as (
-    select * from {{ ref('health_score_bands') }}
+    -- the seed's well-formed bands, or the default bands when it has none (docs/rules.md §4)
+    {{ health_score_bands_in_force() }}
 ),
 
 scores as (

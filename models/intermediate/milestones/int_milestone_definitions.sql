@@ -7,7 +7,8 @@ milestones as (
 ),
 
 segment_settings as (
-    select * from {{ ref('segment_settings') }}
+    -- the seed's well-formed rows; a segment without one gets the defaults (docs/rules.md §4)
+    {{ segment_settings_in_force() }}
 ),
 
 final as (

@@ -4,12 +4,14 @@
 -- milestone's completion, signup for sequence 1), so that the time spent on earlier milestones does
 -- not blur the effect on the blocker. An account is exposed once that moment has come, unless it had
 -- completed the milestone before its assignment; it is observed once window_days have passed since.
--- Accounts not of the experiment's segment have no such milestone and are left out.
+-- Only the assignments the landing check uses count (a known experiment, an account of its segment:
+-- int_experiment_assignments__landing_checked).
 
 with
 
 assignments as (
-    select * from {{ ref('stg_landing__experiment_assignments') }}
+    select * from {{ ref('int_experiment_assignments__landing_checked') }}
+    where is_used
 ),
 
 experiments as (
@@ -32,12 +34,7 @@ latest_assignments as (
             order by assignments.load_id desc, assignments.file_row_number desc
         ) as version_number
     from assignments
-    where
-        assignments.load_error is null
-        and assignments.account_id is not null
-        and assignments.variant is not null
-        and assignments.assigned_at is not null
-        and cast(assignments.assigned_at as date) <= {{ as_of_date() }}
+    where cast(assignments.assigned_at as date) <= {{ as_of_date() }}
 ),
 
 targeted as (

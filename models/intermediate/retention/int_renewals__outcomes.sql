@@ -1,11 +1,12 @@
 -- Renewal outcomes known by the as-of date: one row per account and renewal date (the latest landed
--- version wins), for accounts that exist, with a readable outcome. Expansion: renewed with
--- arr_after > arr_before (docs/rules.md §3).
+-- version wins), from the rows the landing check uses (a known account, a readable date and outcome:
+-- int_renewals__landing_checked). Expansion: renewed with arr_after > arr_before (docs/rules.md §3).
 
 with
 
 renewals as (
-    select * from {{ ref('stg_landing__renewals') }}
+    select * from {{ ref('int_renewals__landing_checked') }}
+    where is_used
 ),
 
 accounts as (
@@ -20,12 +21,7 @@ readable_renewals as (
             order by renewals.load_id desc, renewals.file_row_number desc
         ) as version_number
     from renewals
-    where
-        renewals.load_error is null
-        and renewals.account_id is not null
-        and renewals.renewal_date is not null
-        and renewals.outcome in ('renewed', 'churned')
-        and renewals.renewal_date <= {{ as_of_date() }}
+    where renewals.renewal_date <= {{ as_of_date() }}
 ),
 
 final as (

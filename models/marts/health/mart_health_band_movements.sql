@@ -12,7 +12,8 @@ status_history as (
 ),
 
 bands as (
-    select * from {{ ref('health_score_bands') }}
+    -- the seed's well-formed bands, or the default bands when it has none (docs/rules.md §4)
+    {{ health_score_bands_in_force() }}
 ),
 
 weekly_days as (

@@ -10,7 +10,8 @@ observations as (
 ),
 
 bands as (
-    select * from {{ ref('health_score_bands') }}
+    -- the seed's well-formed bands, or the default bands when it has none (docs/rules.md §4)
+    {{ health_score_bands_in_force() }}
 ),
 
 scopes as (

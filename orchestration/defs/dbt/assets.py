@@ -7,13 +7,14 @@ decides): dbt leaves the CRM snapshot out, and the delivery assets deliver nothi
 """
 
 # no `from __future__ import annotations`: Dagster reads the config class from the annotation
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, dbt_assets
 from pydantic import Field
 
-from milestones.build.dbt import dbt_vars, prepare_environment
+from milestones.build.dbt import UNIT_TEST_EXCLUSION, dbt_vars, prepare_environment
 from milestones.delivery.guard import Decision, decide, record_if_delivered
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.dbt.translator import MilestonesDbtTranslator
@@ -62,7 +63,7 @@ def build_args(config: DbtBuildConfig, delivery: Decision) -> list[str]:
     """The dbt command: what `milestones build` runs, for the selected assets."""
     import json
 
-    args = ["build", "--vars", json.dumps(dbt_vars(as_of(config)))]
+    args = ["build", *UNIT_TEST_EXCLUSION, "--vars", json.dumps(dbt_vars(as_of(config)))]
     if config.full_refresh:
         args.append("--full-refresh")
     return args + delivery.dbt_arguments()
@@ -83,12 +84,36 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
         context.log.info(summary)
     invocation = dbt.cli(build_args(config, delivery), context=context)
     try:
-        yield from invocation.stream()
+        yield from with_table_metadata(invocation)
     except DagsterDbtCliRuntimeError as error:
         record_if_delivered(delivery, False, _results(invocation))
         retry_if_transient(error)
         raise
     record_if_delivered(delivery, True, _results(invocation))
+
+
+def with_table_metadata(invocation: DbtCliInvocation) -> Iterator:
+    """The invocation's events, each materialization with the table's row count (tables only: counting
+    a view would run its query) and its columns and their types, read from the warehouse once dbt has
+    built it (on DuckDB after dbt exits, since dbt holds the file). Column lineage is left out: it
+    re-parses every model's SQL on every run, and dbt's docs show the lineage already."""
+    try:
+        yield from invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+    finally:
+        release_warehouse(invocation)
+
+
+def release_warehouse(invocation: DbtCliInvocation) -> None:
+    """Close the connections the metadata queries opened through dbt's adapter in this process.
+    dbt-duckdb keeps its database open (read-only here) past its last connection, and DuckDB then
+    refuses the delivery record and the validations their own connection to the file."""
+    adapter = invocation.adapter
+    if adapter is None:
+        return
+    adapter.cleanup_connections()
+    close_all = getattr(type(adapter.connections), "close_all_connections", None)
+    if close_all is not None:  # dbt-duckdb: drops the database it keeps open
+        close_all()
 
 
 def _results(invocation: DbtCliInvocation) -> list:

@@ -97,6 +97,12 @@ def prepare_environment() -> None:
     os.environ["MILESTONES_DUCKDB_TEMP_DIRECTORY"] = str(spill)
 
 
+# dbt unit tests prove the models' logic on fixed rows: they run in `make test`
+# (tests/python/build/test_dbt_unit_tests.py), not in every production build, where they would cost
+# as much as the data tests and check nothing about the day's data
+UNIT_TEST_EXCLUSION = ("--exclude", "resource_type:unit_test")
+
+
 def dbt_vars(as_of: date | None, extra: dict[str, object] | None = None) -> dict[str, object]:
     values: dict[str, object] = {"as_of_date": as_of.isoformat()} if as_of else {}
     values.update(extra or {})

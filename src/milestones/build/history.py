@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from milestones.build.dbt import DbtOutcome, dbt_vars, run_dbt
+from milestones.build.dbt import UNIT_TEST_EXCLUSION, DbtOutcome, dbt_vars, run_dbt
 from milestones.build.run import failure_summary
 from milestones.delivery.guard import decide
 from milestones.delivery.publish import publish
@@ -141,7 +141,9 @@ def run_history(
         return 1
     with _days_for_dbt([]):
         outcome = run_dbt(
-            ["build", "--select", *FINISH_SELECTION], target=target, variables=dbt_vars(plan.as_of)
+            ["build", *UNIT_TEST_EXCLUSION, "--select", *FINISH_SELECTION],
+            target=target,
+            variables=dbt_vars(plan.as_of),
         )
     if not outcome.success:
         _print_failures(outcome, target)

@@ -6,7 +6,18 @@ import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from milestones.build.dbt import DbtOutcome, FailedNode, dbt_vars, first_meaningful_line, node_labels, run_dbt
+from milestones.build.dbt import (
+    UNIT_TEST_EXCLUSION,
+    DbtOutcome,
+    FailedNode,
+    dbt_vars,
+    first_meaningful_line,
+    node_labels,
+    run_dbt,
+)
+from milestones.build.freshness import check_freshness
+from milestones.build.landing_quarantine import quarantine_summary
+from milestones.build.optional_seeds import MAX_ROWS, OPTIONAL_SEED_REFERENCE_TAG, optional_seed_problems
 from milestones.delivery.guard import decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
@@ -15,6 +26,8 @@ from milestones.warehouse import DuckDBWarehouse, connect, describe_lock, resolv
 # a failed build ends with one screen: at most this many failed nodes, each with this many rows
 MAX_FAILED_NODES = 5
 MAX_FAILURE_ROWS = 10
+# the event contract's gate (models/intermediate/events/int_events__contract_gate.sql)
+CONTRACT_GATE_TEST = "test.milestone_warehouse.quarantined_share_below_error_threshold."
 
 
 def run_build(
@@ -32,7 +45,9 @@ def run_build(
     _check_warehouse(target)
     as_of = as_of or datetime.now(UTC).date()
     delivery = decide(as_of, move_back=move_delivery_back, target=target)
-    command = ["build"]
+    if not check_freshness(as_of, target, delivery.delivers):  # landing freshness (docs/rules.md §3)
+        return 1
+    command = ["build", *UNIT_TEST_EXCLUSION]
     if full_refresh:
         command.append("--full-refresh")
     if select:
@@ -43,12 +58,19 @@ def run_build(
     if not outcome.success:
         print_failures(outcome, target)
         return 1
+    bad_seed_rows = optional_seed_problems(outcome)
+    if bad_seed_rows:  # the tables are built without those rows; nothing is published (docs/rules.md §4)
+        print_bad_seed_rows(bad_seed_rows, target)
+        return 1
+    for node in optional_seed_problems(outcome, OPTIONAL_SEED_REFERENCE_TAG):  # rows the models ignore
+        print("\n".join(f"warning: {row}" for row in _failure_rows(node, target)[:MAX_ROWS]))
     # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
     validation = validate_warehouse(target=target)
     if not validation.ok:  # the failure message, like a failed dbt build's, is what stderr holds
         sys.stderr.write(f"milestones build: {validation.summary()}\n")
         return 1
     print(validation.summary())
+    print(quarantine_summary(target))  # bad landing rows never pass unnoticed (docs/rules.md §3)
     summary = delivery.summary()
     if not delivery.delivers:
         print(summary)
@@ -78,17 +100,34 @@ def print_failures(outcome: DbtOutcome, target: str | None) -> None:
     sys.stderr.flush()
 
 
+def print_bad_seed_rows(nodes: list[FailedNode], target: str | None) -> None:
+    """An optional seed's rows that break its rules, in a few lines: the first tests' stored rows."""
+    rows = [row for node in nodes for row in _failure_rows(node, target)]
+    lines = [
+        "milestones build: an optional seed has rows that break its rules (docs/rules.md §4);"
+        " the tables were built without them and nothing was published"
+    ]
+    lines += [f"  {row}" for row in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"  and {len(rows) - MAX_ROWS} more: see the dbt log")
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+
+
 def failure_summary(outcome: DbtOutcome, target: str | None) -> list[str]:
     lines = [f"milestones build: {_headline(outcome)}"]
     if outcome.log_path is not None:
         lines.append(f"  full dbt log: {outcome.log_path}")
     nodes = [failed for failed in outcome.failed if failed.resource_type != "invocation"]
-    labels = node_labels([failed.unique_id for failed in nodes[:MAX_FAILED_NODES]])
-    for failed in nodes[:MAX_FAILED_NODES]:
+    # past the contract's error rate the gate's sentence (share, top reasons) says it all (docs/rules.md §5)
+    gate = [failed for failed in nodes if failed.unique_id.startswith(CONTRACT_GATE_TEST)]
+    shown = gate or nodes[:MAX_FAILED_NODES]
+    labels = node_labels([failed.unique_id for failed in shown])
+    for failed in shown:
         lines.append(f"  {labels[failed.unique_id]}: {_what_failed(failed)}")
         lines += [f"    {row}" for row in _failure_rows(failed, target)]
-    if len(nodes) > MAX_FAILED_NODES:
-        lines.append(f"  and {len(nodes) - MAX_FAILED_NODES} more failed: see the dbt log")
+    if len(nodes) > len(shown):
+        lines.append(f"  and {len(nodes) - len(shown)} more failed: see the dbt log")
     return lines
 
 

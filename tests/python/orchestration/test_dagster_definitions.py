@@ -52,6 +52,23 @@ def test_groups_follow_dbt_folders(resource_type: str, path: str, group: str) ->
     assert group_for(resource_type, path) == group
 
 
+@pytest.mark.parametrize(
+    ("owner", "owners"),
+    [
+        ("team:crm", ["team:crm"]),
+        ("cs-ops@example.com", ["cs-ops@example.com"]),
+        ("CRM Operations", ["team:crm_operations"]),
+        (["team:health", "Growth Analytics"], ["team:health", "team:growth_analytics"]),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_meta_owner_becomes_dagster_owners(owner: object, owners: list[str] | None) -> None:
+    from orchestration.defs.dbt.translator import owners_from_meta
+
+    assert owners_from_meta(owner) == owners
+
+
 def test_landing_diff_new_old_touched_changed_and_removed() -> None:
     from orchestration.defs.landing.files import FileStat, diff_landing
 
@@ -120,10 +137,12 @@ def test_transient_errors(message: str, transient: bool) -> None:
 def describe_definitions(defs) -> dict:
     graph = defs.resolve_asset_graph()
     assets = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    owners = {key.to_user_string(): list(graph.get(key).owners) for key in graph.get_all_asset_keys()}
     checks = sorted(f"{check.asset_key.to_user_string()}:{check.name}" for check in graph.asset_check_keys)
     job = defs.resolve_job_def("build_warehouse")
     return {
         "assets": dict(sorted(assets.items())),
+        "owners": {key: value for key, value in sorted(owners.items()) if value},
         "checks": checks,
         "jobs": {"build_warehouse": {"tags": dict(sorted(job.tags.items()))}},
         "schedules": {
@@ -160,6 +179,9 @@ def test_definitions_wire_landing_dbt_and_validation(defs) -> None:
     assert dg.AssetKey(["marts", "fct_events"]) in gx_checks
     assert staged in gx_checks
     assert len(graph.asset_check_keys) > len(gx_checks), "dbt tests are asset checks too"
+    # each mart's meta.owner (dbt_project.yml) is its asset's owner
+    assert graph.get(dg.AssetKey(["marts", "fct_account_milestones"])).owners == ["team:customer_success"]
+    assert graph.get(dg.AssetKey(["marts", "crm_account_milestone_changes"])).owners == ["team:crm"]
 
 
 def test_schedule_requests_a_build_as_of_its_day(defs) -> None:

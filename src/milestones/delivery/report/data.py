@@ -13,7 +13,6 @@ from typing import Any
 
 from milestones.warehouse import DuckDBWarehouse, Warehouse
 
-DEFAULT_BAND_ORDER = ("critical", "at_risk", "steady", "healthy")
 STALLED_ACCOUNTS_PER_GROUP = 3
 CANDIDATES_PER_SEGMENT = 5
 
@@ -70,7 +69,7 @@ class ReportData:
     stalled_total: int = 0
     stalled_arr: float = 0.0
     top_stalled: dict[str, Any] | None = None  # the queue's most urgent account
-    band_order: list[str] = field(default_factory=lambda: list(DEFAULT_BAND_ORDER))
+    band_order: list[str] = field(default_factory=list)  # worst first
     bands_now: dict[str, Counter] | None = None  # live customers only
     bands_by_month: list[tuple[str, Counter, float | None]] | None = None
     history: dict[str, Any] | None = None  # live accounts by band per day and band movements
@@ -127,7 +126,7 @@ def _customer_records(reader: Reader, data: ReportData) -> None:
     )
     live = [record for record in records if not record.get("is_churned")]
     churned = [record for record in records if record.get("is_churned")]
-    data.band_order = _band_order(reader, [r["health_band"] for r in records] if has_health else [])
+    data.band_order = _band_order(reader, records if has_health else [])
     data.summary = _live_summary(live, data.band_order[:2] if has_health else [])
     data.summary |= {
         "accounts": len(records),
@@ -161,16 +160,21 @@ def _live_summary(live: list[dict[str, Any]], worst_bands: list[str]) -> dict[st
     }
 
 
-def _band_order(reader: Reader, seen: list[str | None]) -> list[str]:
+def _band_order(reader: Reader, records: list[dict[str, Any]]) -> list[str]:
+    """Worst band first: the seed's order, or, when the seed is empty (the default bands of
+    docs/rules.md §4), the bands seen ordered by their lowest score; bands are score ranges."""
     order: list[str] = []
     if reader.has("health_score_bands", "band", "band_order", layer="seeds"):
         rows = reader.rows(
             f"select band from {reader.relation('health_score_bands', 'seeds')} order by band_order"
         )
         order = [row["band"] for row in rows]
-    if not order:
-        order = list(DEFAULT_BAND_ORDER)
-    order += sorted({band for band in seen if band and band not in order})
+    lowest: dict[str, float] = {}
+    for record in records:
+        band, score = record.get("health_band"), record.get("health_score")
+        if band and score is not None:
+            lowest[band] = min(lowest.get(band, float(score)), float(score))
+    order += sorted((band for band in lowest if band not in order), key=lambda band: (lowest[band], band))
     return order
 
 

@@ -9,7 +9,8 @@ from milestones.delivery.report import charts
 from milestones.delivery.report.data import ReportData
 
 SEGMENT_COLORS = ["#1f6fb2", "#1b998b", "#7b5ea7", "#c26a2e", "#5f6b7a"]
-BAND_COLORS = {"critical": "#d1495b", "at_risk": "#f0a202", "steady": "#6fa8dc", "healthy": "#2e9e6a"}
+# bands worst first: red to green, whatever the bands are called (the seed names them)
+BAND_SCALE = ["#d1495b", "#f0a202", "#6fa8dc", "#2e9e6a"]
 EXTRA_BAND_COLORS = ["#8e7cc3", "#76a5af", "#b4a7d6", "#a4c2f4"]
 SCORE_COLORS = {"health": "#1f6fb2", "engagement": "#9aa5b1"}
 RETAINED, CHURNED = "#2e9e6a", "#d1495b"
@@ -55,11 +56,13 @@ def words(identifier: str) -> str:
 
 
 def band_colors(order: Sequence[str]) -> dict[str, str]:
-    colors = {}
-    extra = iter(EXTRA_BAND_COLORS * 4)
-    for band in order:
-        colors[band] = BAND_COLORS.get(band) or next(extra)
-    return colors
+    """Worst band red, best green; with more than four bands the middle ones get extra colours."""
+    if len(order) <= len(BAND_SCALE):
+        scale = BAND_SCALE[: len(order) - 1] + BAND_SCALE[-1:] if order else []
+    else:
+        middle = (EXTRA_BAND_COLORS * 4)[: len(order) - 4]
+        scale = BAND_SCALE[:2] + middle + BAND_SCALE[2:]
+    return dict(zip(order, scale, strict=True))
 
 
 def money(amount: Any) -> str:
