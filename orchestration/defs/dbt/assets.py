@@ -7,7 +7,6 @@ decides): dbt leaves the CRM snapshot out, and the delivery assets deliver nothi
 """
 
 # no `from __future__ import annotations`: Dagster reads the config class from the annotation
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -84,36 +83,12 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
         context.log.info(summary)
     invocation = dbt.cli(build_args(config, delivery), context=context)
     try:
-        yield from with_table_metadata(invocation)
+        yield from invocation.stream()
     except DagsterDbtCliRuntimeError as error:
         record_if_delivered(delivery, False, _results(invocation))
         retry_if_transient(error)
         raise
     record_if_delivered(delivery, True, _results(invocation))
-
-
-def with_table_metadata(invocation: DbtCliInvocation) -> Iterator:
-    """The invocation's events, each materialization with the table's row count (tables only: counting
-    a view would run its query) and its columns and their types, read from the warehouse once dbt has
-    built it (on DuckDB after dbt exits, since dbt holds the file). Column lineage is left out: it
-    re-parses every model's SQL on every run, and dbt's docs show the lineage already."""
-    try:
-        yield from invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
-    finally:
-        release_warehouse(invocation)
-
-
-def release_warehouse(invocation: DbtCliInvocation) -> None:
-    """Close the connections the metadata queries opened through dbt's adapter in this process.
-    dbt-duckdb keeps its database open (read-only here) past its last connection, and DuckDB then
-    refuses the delivery record and the validations their own connection to the file."""
-    adapter = invocation.adapter
-    if adapter is None:
-        return
-    adapter.cleanup_connections()
-    close_all = getattr(type(adapter.connections), "close_all_connections", None)
-    if close_all is not None:  # dbt-duckdb: drops the database it keeps open
-        close_all()
 
 
 def _results(invocation: DbtCliInvocation) -> list:

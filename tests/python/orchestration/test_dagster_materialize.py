@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_support import END_DATE, first_account, small_landing, write_events
@@ -49,18 +48,6 @@ def test_build_job_materializes_every_asset(dbt_artifacts: Path, tmp_path: Path,
         if e.asset_key == dg.AssetKey(["landing", "events"])
     )
     assert loaded.materialization.metadata["rows_loaded"].value > 0
-
-    # each dbt table's materialization carries its row count and its columns, read from the warehouse
-    mart = next(
-        e.materialization
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["marts", "fct_account_milestones"])
-    )
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
-        (rows,) = connection.execute("select count(*) from main_marts.fct_account_milestones").fetchone()
-    assert mart.metadata["dagster/row_count"].value == rows > 0
-    columns = [column.name for column in mart.metadata["dagster/column_schema"].schema.columns]
-    assert columns[:3] == ["account_id", "segment", "milestone_id"]
 
 
 @pytest.mark.slow
