@@ -262,18 +262,20 @@ def _results(results_path: Path) -> list[dict[str, Any]]:
 
 def read_failures(results_path: Path) -> list[FailedNode]:
     """The nodes that errored or failed, from dbt's run_results.json (absent when dbt did not run)."""
-    return [
-        FailedNode(
-            unique_id=result["unique_id"],
-            resource_type=result["unique_id"].split(".", 1)[0],
-            status=result["status"],
-            message=(result.get("message") or "").strip(),
-            failures_relation=result.get("relation_name"),
-            failures=result.get("failures"),
-        )
-        for result in _results(results_path)
-        if result["status"] in FAILED_STATUSES
-    ]
+    return [failed_node(result) for result in _results(results_path) if result["status"] in FAILED_STATUSES]
+
+
+def failed_node(result: dict[str, Any], status: str | None = None) -> FailedNode:
+    """A run_results.json result as a FailedNode (`status` overrides dbt's, e.g. a warning read as a
+    failure: the rows it stored are read the same way)."""
+    return FailedNode(
+        unique_id=result["unique_id"],
+        resource_type=result["unique_id"].split(".", 1)[0],
+        status=status or result["status"],
+        message=(result.get("message") or "").strip(),
+        failures_relation=result.get("relation_name"),
+        failures=result.get("failures"),
+    )
 
 
 def count_skipped(results_path: Path) -> int:
@@ -300,13 +302,17 @@ def first_meaningful_line(message: str, keep_header: bool = False) -> str:
 def node_labels(unique_ids: Sequence[str]) -> dict[str, str]:
     """Readable names of nodes from dbt's manifest: 'test criteria_are_well_formed on seed
     milestone_criteria (seeds/_seeds__models.yml)'; a node the manifest lacks keeps its unique id."""
-    manifest_path = target_dir() / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = read_manifest()
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     return {unique_id: _label(unique_id, nodes.get(unique_id)) for unique_id in unique_ids}
+
+
+def read_manifest() -> dict[str, Any]:
+    """dbt's manifest.json of the last invocation (empty when dbt wrote none)."""
+    try:
+        return json.loads((target_dir() / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _label(unique_id: str, node: dict[str, Any] | None) -> str:

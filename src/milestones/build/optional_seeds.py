@@ -10,10 +10,7 @@ and prints the rows as warnings.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from milestones.build.dbt import DbtOutcome, FailedNode, target_dir
+from milestones.build.dbt import DbtOutcome, FailedNode, failed_node, read_manifest
 from milestones.delivery.guard import run_results
 
 OPTIONAL_SEED_TAG = "optional_seed_rule"
@@ -26,28 +23,15 @@ def optional_seed_problems(outcome: DbtOutcome, tag: str = OPTIONAL_SEED_TAG) ->
     rows)."""
     tagged = _tagged_tests(tag)
     return [
-        FailedNode(
-            unique_id=result["unique_id"],
-            resource_type="test",
-            # the rows a warning stored are read like a failure's
-            status="fail",
-            message=(result.get("message") or "").strip(),
-            failures_relation=result.get("relation_name"),
-            failures=result.get("failures"),
-        )
+        failed_node(result, status="fail")  # the rows a warning stored are read like a failure's
         for result in run_results(outcome.run_results_path)
         if result["status"] == "warn" and result["unique_id"] in tagged
     ]
 
 
 def _tagged_tests(tag: str) -> set[str]:
-    manifest_path = target_dir() / "manifest.json"
-    try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        return set()
     return {
         unique_id
-        for unique_id, node in manifest.get("nodes", {}).items()
+        for unique_id, node in read_manifest().get("nodes", {}).items()
         if node.get("resource_type") == "test" and tag in node.get("tags", [])
     }
