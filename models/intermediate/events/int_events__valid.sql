@@ -16,18 +16,7 @@ checked_events as (
 ),
 
 final as (
-    select
-        event_id,
-        account_id,
-        user_id,
-        event_name,
-        occurred_at,
-        coalesce(received_at, loaded_at) as received_at,
-        properties,
-        load_id,
-        raw_row_id
-    from checked_events
-    where violation_reason is null
+    {{ valid_events('checked_events') }}
 )
 
 select * from final

@@ -70,13 +70,7 @@ checked as (
 ),
 
 named as (
-    select
-        checked.*,
-        row_rules.reason,
-        coalesce(row_rules.is_quarantined, false) as is_quarantined
-    from checked
-    left join row_rules
-        on checked.rule_number = row_rules.rule_number
+    {{ landing_rule_named('checked', 'row_rules') }}
 ),
 
 final as (
@@ -88,15 +82,7 @@ final as (
         outcome,
         arr_before,
         arr_after,
-        load_id,
-        file_name,
-        file_checksum,
-        loaded_at,
-        file_row_number,
-        raw_record,
-        not is_quarantined as is_used,
-        case when is_quarantined then reason end as violation_reason,
-        case when not is_quarantined then reason end as warning_reason,
+        {{ landing_row_verdict() }},
         case rule_number
             when 1 then load_error
             when 2 then 'empty: ' || trim({{ dbt.concat([
