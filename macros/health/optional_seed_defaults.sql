@@ -1,8 +1,9 @@
 {#-
     The optional seeds' defaults (docs/rules.md §4): the four seeds a user edits are all a project
     needs. Each macro returns a select over its seed, for a model's import CTE: the seed's rows that
-    keep its rules (a row its well-formedness test flags is ignored, and that test warns), or, when the
-    seed has no rows at all, the documented default rows.
+    keep its rules (optional_seed_rules.sql: a row, or a value, with a problem there is ignored, and the
+    seed's well-formedness test names it), or, when the seed has no rows at all, the documented default
+    rows.
 -#}
 
 {% macro health_score_weights_in_force() %}
@@ -32,18 +33,7 @@
         saturation_value,
         description
     from {{ ref('health_score_weights') }}
-    where
-        score in ('health', 'engagement')
-        and component is not null
-        and weight >= 0
-        and (
-            (score = 'health' and measure in ('milestone_completion', 'milestone_velocity') and scaling = 'none')
-            or (
-                measure in ('active_days', 'event_count')
-                and scaling in ('linear', 'log')
-                and saturation_value > 0
-            )
-        )
+    where {{ health_score_weights_row_problem() }} is null
     {% for score, component, measure, event_name, weight, scaling, saturation_value in defaults %}
     union all
     select
@@ -78,7 +68,7 @@
         min_score,
         description
     from {{ ref('health_score_bands') }}
-    where band is not null and band_order is not null and min_score between 0 and 100
+    where {{ health_score_bands_row_problem() }} is null
     {% for band, band_order, min_score, description in defaults %}
     union all
     select
@@ -101,14 +91,14 @@
         rules is ignored the same way, and a segment listed twice is ignored whole. -#}
     select
         segment,
-        case when stall_baseline in ('target_days', 'peer_p75') then stall_baseline end as stall_baseline,
-        case when min_peer_completions >= 0 then min_peer_completions end as min_peer_completions,
-        case when backtest_days_before_renewal >= 0 then backtest_days_before_renewal end
-            as backtest_days_before_renewal
-    from {{ ref('segment_settings') }}
-    where segment in (
-        select segment from {{ ref('segment_settings') }}
-        group by segment
-        having count(*) = 1
-    )
+        {% for column, problem in segment_settings_value_problems().items() %}
+        case when {{ problem }} is null then {{ column }} end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from (
+        select
+            *,
+            {{ segment_settings_row_problem() }} as row_problem
+        from {{ ref('segment_settings') }}
+    ) as settings
+    where row_problem is null
 {% endmacro %}

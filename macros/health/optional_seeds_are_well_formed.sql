@@ -3,7 +3,9 @@
     `problem` that names the seed row. The models ignore a row these tests flag, so the tests only warn
     (a failing test would make dbt skip the milestone tables): a row that names a segment or milestone
     the four seeds do not define stays a warning; the well-formedness tests carry the tag
-    optional_seed_rule, and `milestones build` exits 1 naming the row when one of them warned.
+    optional_seed_rule, and `milestones build` exits 1 naming the row when one of them warned. The
+    rules of a row of health_score_weights, health_score_bands and segment_settings live in
+    optional_seed_rules.sql, which the models read through optional_seed_defaults.sql.
 -#}
 
 {% test names_defined_segments(model, milestones, seed_row, milestone_column=none) %}
@@ -129,15 +131,21 @@ score_totals as (
     group by score, segment
 ),
 
-problems as (
+-- the rules of a row (optional_seed_rules.sql): the models ignore the rows they flag
+row_problems as (
     select
         score,
         segment,
         component,
-        'component ' || component || ' of score ' || coalesce(score, '(empty)')
-        || ': the scores are health (milestone-weighted) and engagement (engagement only)' as problem
+        {{ health_score_weights_row_problem() }} as problem
     from weights
-    where coalesce(score, '') not in ('health', 'engagement')
+),
+
+problems as (
+    select * from row_problems
+    where problem is not null
+
+    -- the rules of a score as a whole
 
     union all
 
@@ -150,54 +158,6 @@ problems as (
     from weights
     group by score, segment, component
     having count(*) > 1
-
-    union all
-
-    select
-        score,
-        segment,
-        component,
-        'component ' || component || ' of score ' || score || ' has measure ' || coalesce(measure, '(empty)')
-        || ': the measures are milestone_completion, milestone_velocity, active_days and event_count' as problem
-    from weights
-    where coalesce(measure, '') not in ('milestone_completion', 'milestone_velocity', 'active_days', 'event_count')
-
-    union all
-
-    select
-        score,
-        segment,
-        component,
-        'component ' || component || ' of score ' || score || ' needs a weight of 0 or more' as problem
-    from weights
-    where weight is null or weight < 0
-
-    union all
-
-    select
-        score,
-        segment,
-        component,
-        'component ' || component || ' of score ' || score || ': a milestone measure is already 0-1 and takes'
-        || ' scaling none; an engagement measure takes linear or log with a saturation_value above 0' as problem
-    from weights
-    where
-        (measure in ('milestone_completion', 'milestone_velocity') and coalesce(scaling, '') != 'none')
-        or (
-            measure in ('active_days', 'event_count')
-            and (coalesce(scaling, '') not in ('linear', 'log') or coalesce(saturation_value, 0) <= 0)
-        )
-
-    union all
-
-    select
-        score,
-        segment,
-        component,
-        'the engagement score is engagement only, but component ' || component || ' measures milestones'
-        as problem
-    from weights
-    where score = 'engagement' and measure in ('milestone_completion', 'milestone_velocity')
 
     union all
 
@@ -230,6 +190,76 @@ problems as (
         || ' much as any other component' as problem
     from score_totals
     where score = 'health' and (completion_weight is null or completion_weight < largest_other_weight)
+)
+
+select * from problems
+{% endmacro %}
+
+
+{% test health_score_bands_are_well_formed(model) %}
+    {{ return(adapter.dispatch('test_health_score_bands_are_well_formed', 'milestone_warehouse')(model)) }}
+{% endtest %}
+
+{% macro default__test_health_score_bands_are_well_formed(model) %}
+-- the rules of a row (optional_seed_rules.sql): the models ignore the rows they flag
+with
+
+bands as (
+    select * from {{ model }}
+),
+
+row_problems as (
+    select
+        band,
+        band_order,
+        {{ health_score_bands_row_problem() }} as problem
+    from bands
+),
+
+problems as (
+    select * from row_problems
+    where problem is not null
+)
+
+select * from problems
+{% endmacro %}
+
+
+{% test segment_settings_are_well_formed(model) %}
+    {{ return(adapter.dispatch('test_segment_settings_are_well_formed', 'milestone_warehouse')(model)) }}
+{% endtest %}
+
+{% macro default__test_segment_settings_are_well_formed(model) %}
+-- the rules of a row and of each value (optional_seed_rules.sql): the models ignore the rows and the
+-- values they flag
+with
+
+settings as (
+    select
+        segment,
+        {% for column, problem in segment_settings_value_problems().items() %}
+        {{ problem }} as {{ column }}_problem,
+        {% endfor %}
+        {{ segment_settings_row_problem() }} as row_problem
+    from {{ model }}
+),
+
+problems as (
+    select
+        segment,
+        row_problem as problem
+    from settings
+    where row_problem is not null
+    {% for column in segment_settings_value_problems() %}
+
+    union all
+
+    select
+        segment,
+        {{ column }}_problem as problem
+    from settings
+    where {{ column }}_problem is not null
+    {% endfor %}
 )
 
 select * from problems

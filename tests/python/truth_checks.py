@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +40,18 @@ RENEWAL_TABLES = (
     "mart_milestone_candidates",
     "mart_retention_by_velocity_quartile",
 )
+# the tables that may be empty however good the landing data (no stall, no band movement yet, no
+# stages or experiments seeded, no bad event)
+MAY_BE_EMPTY = (
+    "mart_intervention_queue",
+    "mart_health_band_movements",
+    "fct_account_stage_transitions",
+    "mart_experiment_results",
+    "fct_event_contract_violations",
+    "mart_event_contract_violation_rates",
+)
+# every table a build makes for BI tools and reverse-ETL (docs/rules.md §6, README.md)
+MARTS = ALWAYS_FILLED + RENEWAL_TABLES + MAY_BE_EMPTY
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -45,14 +59,31 @@ def manifest(landing: Path) -> dict:
     return json.loads((landing / "_manifest.json").read_text())
 
 
-def query(database: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+@contextmanager
+def _result(database: Path, sql: str, params: list | None) -> Iterator[duckdb.DuckDBPyConnection]:
     with duckdb.connect(str(database), read_only=True) as connection:
-        return connection.execute(sql, params or []).df()
+        yield connection.execute(sql, params or [])
 
 
-def row_count(database: Path, table: str) -> int:
-    (count,) = query(database, f"select count(*) as n from {MARTS_SCHEMA}.{table}").n
+def query(database: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+    with _result(database, sql, params) as result:
+        return result.df()
+
+
+def rows(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows as DuckDB returns them (None stays None: rows compare equal across warehouses)."""
+    with _result(database, sql, params) as result:
+        return result.fetchall()
+
+
+def row_count(database: Path, table: str, schema: str = MARTS_SCHEMA) -> int:
+    ((count,),) = rows(database, f"select count(*) from {schema}.{table}")
     return int(count)
+
+
+def tables(database: Path, schema: str = MARTS_SCHEMA) -> set[str]:
+    sql = "select table_name from information_schema.tables where table_schema = ?"
+    return {name for (name,) in rows(database, sql, [schema])}
 
 
 def _utc_text(values: pd.Series) -> pd.Series:

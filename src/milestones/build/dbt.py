@@ -114,13 +114,18 @@ def run_dbt(
     *,
     target: str | None = None,
     variables: dict[str, object] | None = None,
+    quiet: bool = False,
 ) -> DbtOutcome:
-    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's stdout."""
+    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's stdout, or
+    with `quiet` nowhere (a check before the build: dbt's log file still has it all)."""
     prepare_environment()
     logs = log_dir()
     args = [*command, "--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
     args += ["--log-path", str(logs), "--log-format", "json", "--log-format-file", "debug"]
-    args.append("--use-colors" if sys.stdout.isatty() else "--no-use-colors")
+    if quiet:  # dbt still sends its errors: the fatal one is kept for the outcome
+        args += ["--quiet", "--no-use-colors"]
+    else:
+        args.append("--use-colors" if sys.stdout.isatty() else "--no-use-colors")
     if target:
         args += ["--target", target]
     if variables:
@@ -128,8 +133,8 @@ def run_dbt(
     results_path = target_dir() / "run_results.json"
     results_path.unlink(missing_ok=True)
     # off a terminal dbt's own lines are the progress: no other lines besides them
-    with progress(f"dbt {command[0]}", unit="nodes", plain=False) as bar:
-        stream = _ProgressStream(bar)
+    with progress(f"dbt {command[0]}", unit="nodes", enabled=not quiet, plain=False) as bar:
+        stream = _ProgressStream(bar, shown=not quiet)
         returncode = _stream_child([_dbt_executable(), *args], stream)
     log_path = logs / "dbt.log"
     stream.append_unlogged_output(log_path)
@@ -162,8 +167,9 @@ def _stream_child(command: list[str], stream: _ProgressStream) -> int:
 class _ProgressStream:
     """Shows dbt's JSON log lines as dbt's own text lines, and keeps what the summary needs."""
 
-    def __init__(self, bar: Bar | None = None) -> None:
+    def __init__(self, bar: Bar | None = None, shown: bool = True) -> None:
         self.fatal: str | None = None
+        self._shown = shown  # False: dbt's lines are only kept, for the summary and the log file
         self.unlogged: list[str] = []
         self._in_failure_detail = False
         self._last_blank = True
@@ -210,6 +216,8 @@ class _ProgressStream:
         return self._in_failure_detail
 
     def _show(self, timestamp: str, message: str) -> None:
+        if not self._shown:
+            return
         if not self._colors:
             message = ANSI_ESCAPE.sub("", message)
         blank = not message.strip()

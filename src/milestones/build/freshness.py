@@ -13,23 +13,13 @@ not run (no rows loaded yet, dbt could not start) is said in one line and left t
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from milestones import paths
-from milestones.build.dbt import (
-    _dbt_executable,
-    dbt_vars,
-    first_meaningful_line,
-    log_dir,
-    prepare_environment,
-    profiles_dir,
-    target_dir,
-)
+from milestones.build.dbt import dbt_vars, first_meaningful_line, log_dir, run_dbt, target_dir
 
 SELECTION = "source:landing"
 SECONDS_PER_DAY = 86_400
@@ -77,16 +67,11 @@ def blocks_delivery(results: list[Freshness], delivers: bool) -> bool:
 def source_freshness(as_of: date | None, target: str | None) -> list[Freshness] | None:
     """`dbt source freshness` of the landing source, quietly (its log goes to the dbt log file); None
     when dbt wrote no results. The build's dbt vars are passed so dbt's partial parse is shared."""
-    prepare_environment()
     results_path = target_dir() / "sources.json"
     results_path.unlink(missing_ok=True)
-    command = [_dbt_executable(), "source", "freshness", "--select", SELECTION, "--quiet", "--no-use-colors"]
-    command += ["--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
-    command += ["--log-path", str(log_dir()), "--vars", json.dumps(dbt_vars(as_of))]
-    if target:
-        command += ["--target", target]
-    # exit 1 when a table is past its error threshold: the results file says which, not the exit code
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    # exit 1 when a table is past its error threshold: the results file says which, not the outcome
+    command = ["source", "freshness", "--select", SELECTION]
+    run_dbt(command, target=target, variables=dbt_vars(as_of), quiet=True)
     return read_results(results_path)
 
 

@@ -17,7 +17,12 @@ from milestones.build.dbt import (
 )
 from milestones.build.freshness import check_freshness
 from milestones.build.landing_quarantine import quarantine_summary
-from milestones.build.optional_seeds import MAX_ROWS, OPTIONAL_SEED_REFERENCE_TAG, optional_seed_problems
+from milestones.build.optional_seeds import (
+    MAX_ROWS,
+    WITHHELD_DELIVERY,
+    optional_seed_problems,
+    withheld_delivery,
+)
 from milestones.delivery.guard import decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
@@ -47,22 +52,25 @@ def run_build(
     delivery = decide(as_of, move_back=move_delivery_back, target=target)
     if not check_freshness(as_of, target, delivery.delivers):  # landing freshness (docs/rules.md §3)
         return 1
+    variables = dbt_vars(as_of)
+    withheld = withheld_delivery(delivery, target, variables, full_refresh)
     command = ["build", *UNIT_TEST_EXCLUSION]
     if full_refresh:
         command.append("--full-refresh")
     if select:
         command += ["--select", select]
-    command += delivery.dbt_arguments()
-    outcome = run_dbt(command, target=target, variables=dbt_vars(as_of))
-    record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
+    command += WITHHELD_DELIVERY if withheld else delivery.dbt_arguments()
+    outcome = run_dbt(command, target=target, variables=variables)
+    if not withheld:
+        record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
     if not outcome.success:
         print_failures(outcome, target)
         return 1
-    bad_seed_rows = optional_seed_problems(outcome)
-    if bad_seed_rows:  # the tables are built without those rows; nothing is published (docs/rules.md §4)
-        print_bad_seed_rows(bad_seed_rows, target)
+    seed_problems = optional_seed_problems(outcome)
+    if seed_problems.broken_rules or withheld:  # the tables are built without those rows (docs/rules.md §4)
+        print_bad_seed_rows(seed_problems.broken_rules or withheld, target)
         return 1
-    for node in optional_seed_problems(outcome, OPTIONAL_SEED_REFERENCE_TAG):  # rows the models ignore
+    for node in seed_problems.unknown_names:  # rows the models ignore
         print("\n".join(f"warning: {row}" for row in _failure_rows(node, target)[:MAX_ROWS]))
     # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
     validation = validate_warehouse(target=target)
@@ -101,17 +109,21 @@ def print_failures(outcome: DbtOutcome, target: str | None) -> None:
 
 
 def print_bad_seed_rows(nodes: list[FailedNode], target: str | None) -> None:
+    sys.stderr.write("milestones build: " + "\n".join(bad_seed_row_lines(nodes, target)) + "\n")
+    sys.stderr.flush()
+
+
+def bad_seed_row_lines(nodes: list[FailedNode], target: str | None) -> list[str]:
     """An optional seed's rows that break its rules, in a few lines: the first tests' stored rows."""
     rows = [row for node in nodes for row in _failure_rows(node, target)]
     lines = [
-        "milestones build: an optional seed has rows that break its rules (docs/rules.md §4);"
-        " the tables were built without them and nothing was published"
+        "an optional seed has rows that break its rules (docs/rules.md §4);"
+        " the tables were built without them and nothing was delivered"
     ]
     lines += [f"  {row}" for row in rows[:MAX_ROWS]]
     if len(rows) > MAX_ROWS:
         lines.append(f"  and {len(rows) - MAX_ROWS} more: see the dbt log")
-    sys.stderr.write("\n".join(lines) + "\n")
-    sys.stderr.flush()
+    return lines
 
 
 def failure_summary(outcome: DbtOutcome, target: str | None) -> list[str]:

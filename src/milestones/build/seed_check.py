@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from milestones import paths
@@ -45,7 +46,7 @@ def check_seeds(seeds_dir: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="milestones-seed-check-") as work:
         work_dir = Path(work)
         project = _project_copy(work_dir, Path(seeds_dir))
-        passed = target_dir() / "seed_check" / f"{_digest(project)}.passed"
+        passed = target_dir() / "seed_check" / f"{files_digest(project)}.passed"
         if passed.exists():
             return
         output = _run_seed_tests(project, work_dir)
@@ -74,11 +75,14 @@ def _project_copy(work_dir: Path, seeds_dir: Path) -> Path:
     return project
 
 
-def _digest(project: Path) -> str:
-    """A hash of every file of the throwaway project: the same files get the same verdict."""
+def files_digest(root: Path, parts: Sequence[str] = (".",)) -> str:
+    """A hash of every file under `parts` of `root` (a folder or a file): the same files get the same
+    verdict."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in project.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for part in parts:
+        found = (root / part).rglob("*") if (root / part).is_dir() else [root / part]
+        for path in sorted(p for p in found if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

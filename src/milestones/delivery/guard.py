@@ -16,7 +16,9 @@ that chooses, for `milestones build` and the Dagster job alike.
 
 A delivery is recorded as soon as dbt has written it: when the dbt build succeeded, or when at least
 the snapshot ran (a test failing after it does not undo it), so the next build compares with what
-the CRM side really holds.
+the CRM side really holds. A delivering `milestones build` whose optional seeds break their rules
+(docs/rules.md §4) leaves the snapshot out of its dbt build and records nothing
+(milestones.build.optional_seeds).
 """
 
 from __future__ import annotations

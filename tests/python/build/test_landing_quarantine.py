@@ -13,12 +13,12 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from conftest import SAMPLE_END, environment
 from milestones.load.landing import RAW_TABLES
 from milestones.paths import PROJECT_DIR
+from truth_checks import row_count, rows, tables
 
 pytestmark = pytest.mark.slow
 
@@ -159,16 +159,11 @@ def quarantined_duckdb(
         yield database
 
 
-def _query(database: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
 def test_every_bad_row_is_kept_with_its_reason(quarantined_duckdb: Path, bad_folder: BadFolder) -> None:
     names = ", ".join(f"'{name}'" for name, _ in bad_folder.expected)
     kept = {
         (file_name, row): (reason, is_quarantined)
-        for file_name, row, reason, is_quarantined in _query(
+        for file_name, row, reason, is_quarantined in rows(
             quarantined_duckdb,
             "select file_name, file_row_number, reason, is_quarantined"
             f" from main_marts.fct_landing_row_violations where file_name in ({names})",
@@ -182,13 +177,13 @@ def test_every_bad_row_is_kept_with_its_reason(quarantined_duckdb: Path, bad_fol
 
 
 def test_bad_rows_keep_the_whole_landed_row(quarantined_duckdb: Path) -> None:
-    rows = _query(
+    found = rows(
         quarantined_duckdb,
         "select raw_record, reason_detail, load_id from main_marts.fct_landing_row_violations"
         " where file_name = 'accounts_corrections.csv' and reason = 'invalid_number'",
     )
-    assert len(rows) == 1
-    raw_record, detail, load_id = rows[0]
+    assert len(found) == 1
+    raw_record, detail, load_id = found[0]
     assert "acc_bad_arr" in raw_record and "lots" in raw_record
     assert detail == "arr is not a number: lots"
     assert load_id is not None
@@ -197,11 +192,9 @@ def test_bad_rows_keep_the_whole_landed_row(quarantined_duckdb: Path) -> None:
 def test_landed_rows_are_used_or_quarantined(quarantined_duckdb: Path) -> None:
     """raw = used + quarantined per file kind, counted from the raw layer itself."""
     for kind, model in CHECKED_MODELS.items():
-        ((landed,),) = _query(quarantined_duckdb, f"select count(*) from main_raw.{kind}")
-        ((used,),) = _query(
-            quarantined_duckdb, f"select count(*) from main_intermediate.{model} where is_used"
-        )
-        ((quarantined,),) = _query(
+        landed = row_count(quarantined_duckdb, kind, schema="main_raw")
+        ((used,),) = rows(quarantined_duckdb, f"select count(*) from main_intermediate.{model} where is_used")
+        ((quarantined,),) = rows(
             quarantined_duckdb,
             "select count(*) from main_marts.fct_landing_row_violations"
             f" where file_kind = '{kind}' and is_quarantined",
@@ -214,27 +207,23 @@ def test_the_crm_less_account_stays_but_leaves_the_sync(
     quarantined_duckdb: Path, bad_folder: BadFolder
 ) -> None:
     account_id = bad_folder.crm_less["account_id"]
-    assert _query(
+    assert rows(
         quarantined_duckdb,
         f"select crm_id from main_marts.dim_account_milestone_status where account_id = '{account_id}'",
     ) == [(None,)]
     crm_id = bad_folder.crm_id_before
     synced = f"select count(*) from main_marts.crm_account_milestone_sync where crm_id = '{crm_id}'"
-    assert _query(quarantined_duckdb, synced) == [(0,)]
+    assert rows(quarantined_duckdb, synced) == [(0,)]
 
 
 def _mart_tables(database: Path) -> list[str]:
-    rows = _query(
-        database,
-        "select table_name from information_schema.tables where table_schema = 'main_marts' order by 1",
-    )
-    return [name for (name,) in rows if name != "fct_landing_row_violations"]
+    return sorted(tables(database) - {"fct_landing_row_violations"})
 
 
 def _mart_rows(database: Path, table: str, exclude: dict[str, str]) -> list[tuple]:
     columns = [
         name
-        for (name,) in _query(
+        for (name,) in rows(
             database,
             "select column_name from information_schema.columns"
             f" where table_schema = 'main_marts' and table_name = '{table}' order by ordinal_position",
@@ -245,7 +234,7 @@ def _mart_rows(database: Path, table: str, exclude: dict[str, str]) -> list[tupl
         f"coalesce({column}, '') != '{value}'" for column, value in exclude.items() if column in columns
     )
     sql = f"select {', '.join(kept)} from main_marts.{table}" + (f" where {where}" if where else "")
-    return sorted(_query(database, sql), key=repr)
+    return sorted(rows(database, sql), key=repr)
 
 
 def test_marts_are_unchanged_for_the_good_rows(

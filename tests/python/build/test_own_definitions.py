@@ -14,41 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from conftest import SAMPLE_END
 from own_project import OPTIONAL_SEEDS, copy_project
+from truth_checks import MARTS, row_count, rows, tables
 
 pytestmark = pytest.mark.slow
 
 ACCOUNTS = 60
 DAYS = 90
 MAX_MESSAGE_LINES = 5
-# docs/rules.md §6: the tables BI tools and reverse-ETL read
-MARTS = (
-    "fct_account_milestones",
-    "dim_account_milestone_status",
-    "fct_account_status_history",
-    "mart_intervention_queue",
-    "mart_segment_milestone_baselines",
-    "mart_milestone_candidates",
-    "crm_account_milestone_sync",
-    "crm_account_milestone_changes",
-    "fct_health_score_components",
-    "fct_renewal_health_scores",
-    "mart_health_score_backtest",
-    "mart_health_score_backtest_bands",
-    "mart_health_band_movements",
-    "mart_retention_by_milestone_depth",
-    "mart_retention_by_velocity_quartile",
-    "mart_onboarding_cohorts",
-    "fct_account_stage_transitions",
-    "mart_experiment_results",
-    "fct_events",
-    "fct_event_contract_violations",
-    "mart_event_contract_violation_rates",
-)
 
 
 def _milestones() -> list[str]:
@@ -85,18 +61,6 @@ def _load_and_build(project: Path, work: Path, *landings: Path) -> subprocess.Co
     return _run(["build", "--as-of", SAMPLE_END.isoformat()], environment, work)
 
 
-def _query(database: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
-def _tables(database: Path, schema: str = "main_marts") -> set[str]:
-    rows = _query(
-        database, f"select table_name from information_schema.tables where table_schema = '{schema}'"
-    )
-    return {name for (name,) in rows}
-
-
 def _short_message(completed: subprocess.CompletedProcess[str]) -> list[str]:
     lines = completed.stderr.rstrip("\n").splitlines()
     assert 1 <= len(lines) <= MAX_MESSAGE_LINES, f"not a short message:\n{completed.stderr}"
@@ -104,9 +68,9 @@ def _short_message(completed: subprocess.CompletedProcess[str]) -> list[str]:
     return lines
 
 
-def _append_rows(seed: Path, *rows: str) -> None:
+def _append_rows(seed: Path, *lines: str) -> None:
     with seed.open("a", encoding="utf-8") as file:
-        file.write("".join(f"{row}\n" for row in rows))
+        file.write("".join(f"{line}\n" for line in lines))
 
 
 @pytest.fixture(scope="module")
@@ -145,22 +109,20 @@ def test_the_four_seeds_build_every_mart(
 ) -> None:
     completed, database = four_seeds_build
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr
-    assert set(MARTS) <= _tables(database)
+    assert set(MARTS) <= tables(database)
     for mart in (
         "fct_account_milestones",
         "dim_account_milestone_status",
         "mart_segment_milestone_baselines",
     ):
-        assert _query(database, f"select count(*) from main_marts.{mart}")[0][0] > 0, mart
+        assert row_count(database, mart) > 0, mart
     # no bands seeded: every account gets one of the default bands (macros/health/optional_seed_defaults.sql)
-    bands = _query(database, "select distinct health_band from main_marts.dim_account_milestone_status")
+    bands = rows(database, "select distinct health_band from main_marts.dim_account_milestone_status")
     assert {band for (band,) in bands} <= {"low", "medium", "high"}
     assert None not in {band for (band,) in bands}
-    assert _query(database, "select count(*) from main_marts.fct_account_stage_transitions") == [(0,)]
+    assert row_count(database, "fct_account_stage_transitions") == 0
     # no settings: every stall is measured against target_days
-    sources = _query(
-        database, "select distinct stall_threshold_source from main_marts.fct_account_milestones"
-    )
+    sources = rows(database, "select distinct stall_threshold_source from main_marts.fct_account_milestones")
     assert {source for (source,) in sources} <= {"target_days", None}
 
 
@@ -174,14 +136,19 @@ def test_a_row_naming_an_unknown_segment_warns_and_is_ignored(
     assert any("experiments row exp_ghost" in line and "no_such_milestone" in line for line in warnings), (
         warnings
     )
-    assert _query(database, "select count(*) from main_marts.mart_experiment_results") == [(0,)]
-    segments = _query(database, "select distinct segment from main_marts.fct_account_milestones")
+    assert row_count(database, "mart_experiment_results") == 0
+    segments = rows(database, "select distinct segment from main_marts.fct_account_milestones")
     assert "no_such_segment" not in {segment for (segment,) in segments}
 
 
-def test_a_malformed_optional_seed_row_keeps_the_milestone_tables(landing: Path, tmp_path: Path) -> None:
+def test_a_malformed_optional_seed_row_keeps_the_milestone_tables(
+    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A negative health weight: the milestone tables and the customer record are built without the
-    row; the build exits 1 naming it, and the serving file stays as it was."""
+    row; the build exits 1 naming it and delivers nothing: no CRM snapshot, no delivery recorded, and
+    the serving file stays as it was."""
+    from milestones.delivery.guard import last_delivered
+
     project = copy_project(tmp_path / "project")
     weights = project / "seeds" / "health_score_weights.csv"
     text = weights.read_text(encoding="utf-8")
@@ -199,11 +166,15 @@ def test_a_malformed_optional_seed_row_keeps_the_milestone_tables(landing: Path,
     message = _short_message(completed)
     assert any("component logins of score health needs a weight of 0 or more" in line for line in message)
     database = tmp_path / "milestones.duckdb"
-    assert {"fct_account_milestones", "dim_account_milestone_status", "mart_intervention_queue"} <= _tables(
-        database
-    )
-    assert _query(database, "select count(*) from main_marts.dim_account_milestone_status")[0][0] > 0
+    built = tables(database)
+    assert {"fct_account_milestones", "dim_account_milestone_status", "mart_intervention_queue"} <= built
+    assert row_count(database, "dim_account_milestone_status") > 0
     assert serving.read_bytes() == b"the last good serving file"
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("MILESTONES_TARGET", "duckdb")
+    assert last_delivered() is None, "a build that exits 1 on an optional seed row records no delivery"
+    assert tables(database, "main_snapshots") == set(), "nor does it write the CRM snapshot"
+    assert not {"crm_account_milestone_sync", "crm_account_milestone_changes"} & built
 
 
 def test_a_flood_of_bad_events_keeps_the_evidence_and_stops_the_milestones(
@@ -238,9 +209,9 @@ def test_a_flood_of_bad_events_keeps_the_evidence_and_stops_the_milestones(
     assert "landed event rows quarantined (80%, more than 25%)" in message, message
     assert "top reasons: " in message and "malformed_record" in message and "unknown_event" in message
     database = tmp_path / "milestones.duckdb"
-    (raw,) = _query(database, "select count(*) from main_raw.events")[0]
-    (valid,) = _query(database, "select count(*) from main_marts.fct_events")[0]
-    (quarantined,) = _query(database, "select count(*) from main_marts.fct_event_contract_violations")[0]
+    raw = row_count(database, "events", schema="main_raw")
+    valid = row_count(database, "fct_events")
+    quarantined = row_count(database, "fct_event_contract_violations")
     assert raw == valid + quarantined == 5 * good_rows
-    assert "mart_event_contract_violation_rates" in _tables(database)
-    assert "fct_account_milestones" not in _tables(database)
+    assert "mart_event_contract_violation_rates" in tables(database)
+    assert "fct_account_milestones" not in tables(database)
