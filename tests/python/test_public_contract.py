@@ -4,15 +4,18 @@ columns, and the values BI and reverse-ETL tools rely on."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 import yaml
 
 import truth_checks
-from conftest import SAMPLE_END
+from conftest import SAMPLE_END, environment
 from milestones import user_seeds
+from milestones.build.dbt import run_dbt
 from milestones.load.landing import RAW_TABLES
 from milestones.paths import PROJECT_DIR
 from milestones.rules import contract_reasons
@@ -128,3 +131,58 @@ def test_account_milestones_match_the_generator_s_ground_truth(
         built_duckdb, sample_landing, PROJECT_DIR / "seeds", SAMPLE_END, threshold="built"
     )
     assert truth_checks.describe(mismatches) == ""
+
+
+@pytest.fixture(scope="module")
+def parsed_manifest(dbt_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dbt's manifest from a parse alone (no warehouse), in a target folder of its own."""
+    target = tmp_path_factory.mktemp("parse") / "target"
+    with environment(DBT_TARGET_PATH=str(target)):
+        outcome = run_dbt(["parse"])
+    assert outcome.success, outcome.failed
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _unconditional_not_null_columns(manifest: dict[str, Any]) -> set[tuple[str, str]]:
+    """(model, column) of every not_null test that fails the build everywhere: no where, not a warning."""
+    return {
+        (test["attached_node"], test["column_name"])
+        for test in manifest["nodes"].values()
+        if test["resource_type"] == "test"
+        and test.get("test_metadata", {}).get("name") == "not_null"
+        and test["config"]["enabled"]
+        and not test["config"].get("where")
+        and test["config"]["severity"].lower() == "error"
+    }
+
+
+def test_table_marts_enforce_their_key_and_not_null_columns(parsed_manifest: dict[str, Any]) -> None:
+    """Every mart is under an enforced contract with a primary key; on table marts every column with a
+    not_null test is also a not_null constraint, so DuckDB and PostgreSQL refuse a null when the table
+    is built. Views are left out: dbt applies no constraint to a view."""
+    marts = {
+        unique_id: node
+        for unique_id, node in parsed_manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")
+    }
+    assert marts, "no mart was parsed"
+    tables = {
+        unique_id: node for unique_id, node in marts.items() if node["config"]["materialized"] == "table"
+    }
+    assert [node["name"] for node in marts.values() if not node["config"]["contract"]["enforced"]] == []
+    without_key = [
+        node["name"]
+        for node in tables.values()
+        if not any(constraint["type"] == "primary_key" for constraint in node["constraints"])
+    ]
+    assert without_key == []
+    unconstrained = sorted(
+        f"{tables[unique_id]['name']}.{column}"
+        for unique_id, column in _unconditional_not_null_columns(parsed_manifest)
+        if unique_id in tables
+        and not any(
+            constraint["type"] == "not_null"
+            for constraint in tables[unique_id]["columns"].get(column, {}).get("constraints", [])
+        )
+    )
+    assert unconstrained == []
