@@ -14,7 +14,10 @@ from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResou
 from pydantic import Field
 
 from milestones.build.dbt import UNIT_TEST_EXCLUSION, dbt_vars, prepare_environment
+from milestones.build.optional_seeds import WITHHELD_DELIVERY, withheld_delivery
+from milestones.build.run import bad_seed_row_lines
 from milestones.delivery.guard import Decision, decide, record_if_delivered
+from orchestration.defs.dbt.metadata import with_table_metadata
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.dbt.translator import MilestonesDbtTranslator
 from orchestration.defs.shared import WAREHOUSE_POOL, retry_if_transient
@@ -58,14 +61,14 @@ def run_build_config(context: dg.AssetExecutionContext) -> DbtBuildConfig:
     return DbtBuildConfig(**ops.get(DBT_OP_NAME, {}).get("config", {}))
 
 
-def build_args(config: DbtBuildConfig, delivery: Decision) -> list[str]:
+def build_args(config: DbtBuildConfig, delivery: Decision, withheld: bool = False) -> list[str]:
     """The dbt command: what `milestones build` runs, for the selected assets."""
     import json
 
     args = ["build", *UNIT_TEST_EXCLUSION, "--vars", json.dumps(dbt_vars(as_of(config)))]
     if config.full_refresh:
         args.append("--full-refresh")
-    return args + delivery.dbt_arguments()
+    return args + (list(WITHHELD_DELIVERY) if withheld else delivery.dbt_arguments())
 
 
 @dbt_assets(
@@ -81,13 +84,19 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
     summary = delivery.summary(MOVE_BACK_OPTION)
     if summary:
         context.log.info(summary)
-    invocation = dbt.cli(build_args(config, delivery), context=context)
+    # as in `milestones build`: optional-seed rows that break their rules withhold the delivery
+    withheld = withheld_delivery(delivery, None, dbt_vars(as_of(config)), config.full_refresh)
+    invocation = dbt.cli(build_args(config, delivery, bool(withheld)), context=context)
     try:
-        yield from invocation.stream()
+        # events follow once dbt has exited, with row counts and columns read then (metadata.py)
+        yield from with_table_metadata(invocation)
     except DagsterDbtCliRuntimeError as error:
-        record_if_delivered(delivery, False, _results(invocation))
+        if not withheld:
+            record_if_delivered(delivery, False, _results(invocation))
         retry_if_transient(error)
         raise
+    if withheld:  # the tables are built; the delivery assets after this step do not run
+        raise dg.Failure(description="\n".join(bad_seed_row_lines(withheld, None)))
     record_if_delivered(delivery, True, _results(invocation))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dagster_support import END_DATE, first_account, small_landing, write_events
@@ -48,6 +49,34 @@ def test_build_job_materializes_every_asset(dbt_artifacts: Path, tmp_path: Path,
         if e.asset_key == dg.AssetKey(["landing", "events"])
     )
     assert loaded.materialization.metadata["rows_loaded"].value > 0
+
+    # each dbt model's materialization carries its row count and its columns with their types, read
+    # from the warehouse after dbt exits; that connection is closed again, so the dbt step records the
+    # delivery and the delivery assets open the file themselves (all of them are materialized above)
+    mart = next(
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["marts", "fct_account_milestones"])
+    )
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
+        (rows,) = connection.execute("select count(*) from main_marts.fct_account_milestones").fetchone()
+        types = connection.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'main_marts' and table_name = 'fct_account_milestones'"
+            " order by ordinal_position"
+        ).fetchall()
+        delivered = connection.execute("select as_of_date from main_delivery.deliveries").fetchall()
+    assert mart.metadata["dagster/row_count"].value == rows > 0
+    columns = mart.metadata["dagster/column_schema"].schema.columns
+    assert [(column.name, column.type) for column in columns] == types
+    assert [column.name for column in columns][:3] == ["account_id", "segment", "milestone_id"]
+    assert delivered == [(END_DATE,)]
+    dbt_step = [
+        e.materialization for e in result.get_asset_materialization_events() if e.step_key == "dbt_build"
+    ]
+    bare = [m.asset_key.to_user_string() for m in dbt_step if "dagster/row_count" not in m.metadata]
+    assert dbt_step and bare == [], "every seed, model and snapshot has its row count"
+    assert dg.AssetKey(["delivery", "serving_file"]) in materialized
 
 
 @pytest.mark.slow
