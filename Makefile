@@ -57,8 +57,11 @@ fix: install
 	$(BIN)/ruff format src orchestration tests/python
 	$(BIN)/sqlfluff fix models
 
+# One worker per core (pytest-xdist): most of a test build is dbt's own Python, which uses one core.
+# A test file stays on one worker, so its module fixtures (its own warehouse) are built once.
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # By hand: the sample of `make demo` at a smaller size, built by the command line.
 sample-build: install

@@ -17,8 +17,8 @@ import pytest
 import services
 
 SAMPLE_END = date(2026, 9, 30)
-# What could not run here, said once at the end of the run (see services.py).
-MISSING: dict[str, str] = {}
+# How a skip for a service missing here begins; said once, loudly, at the end of the run.
+NOT_RUN = ("PostgreSQL tests not run", "report rendering tests not run")
 
 
 @contextmanager
@@ -83,7 +83,6 @@ def postgres() -> Iterator[services.Postgres]:
         )
         if services.ON_CI:
             pytest.fail(message)
-        MISSING["postgres"] = message
         pytest.skip(message)
     try:
         with environment(**server.environment()):
@@ -101,11 +100,18 @@ def chromium() -> str:
         message = f"report rendering tests not run: no Chromium; {services.CHROMIUM_HINT}"
         if services.ON_CI:
             pytest.fail(message)
-        MISSING["chromium"] = message
         pytest.skip(message)
     return found
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for message in MISSING.values():
+    # Read from the skip reports rather than kept in a variable: with pytest-xdist the skips
+    # happen in worker processes, and only their reports reach this one.
+    messages = []
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        message = reason.removeprefix("Skipped: ")
+        if message.startswith(NOT_RUN) and message not in messages:
+            messages.append(message)
+    for message in messages:
         terminalreporter.write_line(f"!!! {message}", red=True, bold=True)
