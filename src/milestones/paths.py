@@ -14,6 +14,13 @@ def duckdb_path() -> Path:
     return Path(os.environ.get("MILESTONES_DUCKDB_PATH", "warehouse/milestones.duckdb")).resolve()
 
 
+def spark_dir() -> Path:
+    """The local Spark target's folder (docs/rules.md §7): MILESTONES_SPARK_DIR, else warehouse/spark.
+    It holds the metastore (metastore_db/), the tables dbt writes (tables/) and the raw layer
+    `milestones load --target spark` writes (raw/)."""
+    return Path(os.environ.get("MILESTONES_SPARK_DIR", "warehouse/spark")).resolve()
+
+
 def landing_dir() -> Path:
     return Path(os.environ.get("MILESTONES_LANDING_DIR", "landing")).resolve()
 

@@ -88,13 +88,15 @@ def log_dir() -> Path:
 
 
 def prepare_environment() -> None:
-    """Pin the DuckDB file and its spill folder to absolute paths: dbt resolves them from its cwd."""
+    """Pin the DuckDB file, its spill folder and the Spark folder to absolute paths: dbt resolves them
+    from its cwd."""
     database = paths.duckdb_path()
     database.parent.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_PATH"] = str(database)
     spill = Path(os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY", database.parent / ".tmp")).resolve()
     spill.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_TEMP_DIRECTORY"] = str(spill)
+    os.environ["MILESTONES_SPARK_DIR"] = str(paths.spark_dir())
 
 
 # dbt unit tests prove the models' logic on fixed rows: they run in `make test`
