@@ -9,7 +9,7 @@ source as (
 renamed as (
     select
         -- a row key that survives re-sent event ids: load and row number are unique per landed row
-        cast(_load_id as bigint) * 10000000000 + cast(_row_number as bigint) as raw_row_id,
+        {{ landing_raw_row_id() }} as raw_row_id,
         nullif(trim(event_id), '') as event_id,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(user_id), '') as user_id,
@@ -21,13 +21,7 @@ renamed as (
         -- empty properties count as an empty object (docs/rules.md §5)
         coalesce(nullif(trim(properties), ''), '{}') as properties_text,
         {{ parse_json("coalesce(nullif(trim(properties), ''), '{}')") }} as properties,
-        cast(_load_id as bigint) as load_id,
-        _file_name as file_name,
-        _file_checksum as file_checksum,
-        cast(_loaded_at as timestamp) as loaded_at,
-        cast(_row_number as bigint) as file_row_number,
-        _raw_record as raw_record,
-        _load_error as load_error
+        {{ landing_lineage_columns() }}
     from source
 )
 

@@ -8,20 +8,14 @@ source as (
 
 renamed as (
     select
-        -- a row key unique across landed rows (load and row number), as in stg_landing__events
-        cast(_load_id as bigint) * 10000000000 + cast(_row_number as bigint) as raw_row_id,
+        -- a row key unique across landed rows (load and row number: macros/landing/landing_lineage.sql)
+        {{ landing_raw_row_id() }} as raw_row_id,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(experiment_id), '') as experiment_id,
         nullif(trim(variant), '') as variant,
         nullif(trim(assigned_at), '') as assigned_at_text,
         {{ parse_utc_timestamp("nullif(trim(assigned_at), '')") }} as assigned_at,
-        cast(_load_id as bigint) as load_id,
-        _file_name as file_name,
-        _file_checksum as file_checksum,
-        cast(_loaded_at as timestamp) as loaded_at,
-        cast(_row_number as bigint) as file_row_number,
-        _raw_record as raw_record,
-        _load_error as load_error
+        {{ landing_lineage_columns() }}
     from source
 )
 
