@@ -45,7 +45,8 @@ SAMPLE_END_DATE = "2026-09-30"
 HELP_WIDTH = 79
 TARGET_HELP = (
     f"the warehouse, one of {', '.join(TARGETS)}: duckdb is the file MILESTONES_DUCKDB_PATH, postgres "
-    "the server of the MILESTONES_PG_* variables (default: MILESTONES_TARGET, else duckdb)"
+    "the server of the MILESTONES_PG_* variables, spark the local Spark of the folder MILESTONES_SPARK_DIR "
+    "(default: MILESTONES_TARGET, else duckdb)"
 )
 AS_OF_HELP = (
     "the day to build as of, YYYY-MM-DD, a UTC date: only events that occurred on or before it count, "

@@ -5,6 +5,8 @@ profiles.example.yml (the profile itself is never rendered).
   schema `main`.
 - `postgres`: MILESTONES_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE, _SCHEMA
   (defaults 127.0.0.1, 5432, postgres, '', test, milestones).
+- `spark`: the folder MILESTONES_SPARK_DIR (default warehouse/spark), schema MILESTONES_SPARK_SCHEMA
+  (default milestones); its raw layer is Parquet files under `raw/` that dbt registers (docs/rules.md §7).
 
 The target defaults to MILESTONES_TARGET, else `duckdb`. The loader writes to `<schema>_raw`.
 """
@@ -20,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from milestones.errors import ArgumentError, UserError
-from milestones.paths import duckdb_path
+from milestones.paths import duckdb_path, spark_dir
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 DEFAULT_TARGET = "duckdb"
 
 
@@ -96,7 +98,33 @@ class PostgresWarehouse:
         return connection
 
 
-Warehouse = DuckDBWarehouse | PostgresWarehouse
+@dataclass(frozen=True)
+class SparkWarehouse:
+    """Local Spark: the loader writes the raw layer as Parquet files under `raw/` (no JVM), and dbt's
+    on-run-start registers them as the tables of `<schema>_raw` (docs/rules.md §7)."""
+
+    directory: Path
+    schema: str = "milestones"
+    target: str = "spark"
+
+    @property
+    def raw_schema(self) -> str:
+        return f"{self.schema}_raw"
+
+    @property
+    def raw_dir(self) -> Path:
+        """One folder per raw table (and `_loads`), each holding one Parquet file per load."""
+        return self.directory / "raw"
+
+    def describe(self) -> str:
+        return f"spark {self.directory}"
+
+    def connect(self, read_only: bool = False) -> Any:
+        # Spark's tables are read through Spark (dbt); only the raw layer is plain files.
+        raise UserError(f"{self.describe()} has no SQL connection outside Spark: read it through dbt")
+
+
+Warehouse = DuckDBWarehouse | PostgresWarehouse | SparkWarehouse
 
 
 def target_name(target: str | None = None) -> str:
@@ -112,6 +140,10 @@ def resolve(target: str | None = None) -> Warehouse:
     name = target_name(target)
     if name == "duckdb":
         return DuckDBWarehouse(path=duckdb_path())
+    if name == "spark":
+        return SparkWarehouse(
+            directory=spark_dir(), schema=os.environ.get("MILESTONES_SPARK_SCHEMA", "milestones")
+        )
     port_text = os.environ.get("MILESTONES_PG_PORT", "5432")
     try:
         port = int(port_text)
@@ -129,7 +161,8 @@ def resolve(target: str | None = None) -> Warehouse:
 
 @contextmanager
 def connect(target: str | None = None, read_only: bool = False) -> Iterator[Any]:
-    """A DB-API connection to the target's warehouse (DuckDB or psycopg2), closed on exit."""
+    """A DB-API connection to the target's warehouse (DuckDB or psycopg2), closed on exit (not for
+    spark: see SparkWarehouse.connect)."""
     connection = resolve(target).connect(read_only=read_only)
     try:
         yield connection

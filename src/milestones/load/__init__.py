@@ -1,6 +1,7 @@
 """The landing loader: `milestones load DIR` (docs/rules.md §3) writes every landing file into the raw layer,
-`<target schema>_raw` (`main_raw` on DuckDB, `<MILESTONES_PG_SCHEMA>_raw` on PostgreSQL), that the dbt
-staging models read.
+`<target schema>_raw` (`main_raw` on DuckDB, `<MILESTONES_PG_SCHEMA>_raw` on PostgreSQL; on Spark Parquet
+files under MILESTONES_SPARK_DIR/raw that dbt registers as `<MILESTONES_SPARK_SCHEMA>_raw`, docs/rules.md
+§7), that the dbt staging models read.
 
 The raw contract:
 

@@ -2,11 +2,13 @@
 
 Files load in sorted name order, one transaction each (the rows and the file's `_loads` row together), so a
 crash never leaves half a file. A file whose content (sha256) was already loaded into the same table is
-skipped, whatever its name.
+skipped, whatever its name. On Spark the raw layer is Parquet files that dbt registers as tables: there a
+load's `_loads` file is its commit (see _SparkSink).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 import time
@@ -110,7 +112,7 @@ def load_directory(directory: Path, target: str | None = None) -> LoadSummary:
         directory=directory, target=place.target, location=place.describe(), raw_schema=place.raw_schema
     )
     # The raw tables exist after a load even when the folder holds no landing file (dbt reads them).
-    sink: _Sink = _DuckDBSink(place) if isinstance(place, warehouse.DuckDBWarehouse) else _PostgresSink(place)
+    sink = _sink(place)
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="milestones-sha256")
     try:
         with (
@@ -127,6 +129,14 @@ def load_directory(directory: Path, target: str | None = None) -> LoadSummary:
         hashing.shutdown(wait=True, cancel_futures=True)
         sink.close()
     return summary
+
+
+def _sink(place: warehouse.Warehouse) -> _Sink:
+    if isinstance(place, warehouse.DuckDBWarehouse):
+        return _DuckDBSink(place)
+    if isinstance(place, warehouse.SparkWarehouse):
+        return _SparkSink(place)
+    return _PostgresSink(place)
 
 
 def scratch_parent() -> str | None:
@@ -412,6 +422,172 @@ class _PostgresSink(_Sink):
         self.scratch.cleanup()
 
 
+# The types of the raw columns in DuckDB SQL (the Spark sink writes them to Parquet as they are).
+DUCKDB_TYPES = {"text": "VARCHAR", "bigint": "BIGINT", "timestamp": "TIMESTAMP"}
+# A load's file in each folder of the Spark raw layer; `.<name>.pending` while it is not yet committed
+# (Spark, like Hive, skips files whose name starts with `.` or `_`).
+SPARK_FILE = "load_{load_id:09d}.parquet"
+SPARK_PENDING = ".{name}.pending"
+SPARK_LOCK = ".lock"
+
+
+class _SparkSink(_Sink):
+    """Parsed by an in-memory DuckDB exactly as for the other targets and written as Parquet files that
+    dbt registers as the Spark tables of `<schema>_raw` (docs/rules.md §7): no JVM here.
+
+    `raw/<table>/` gets one file per load, with the columns and types of the DuckDB raw table, and
+    `raw/_loads/` one one-row file per load. Each file is written under a hidden name first; the rename of
+    the `_loads` file commits the load, then its rows are shown. A crash between the two is repaired when
+    the next load starts (rows of a committed load shown, of an uncommitted one deleted), so Spark never
+    reads half a file nor rows that are not in `_loads`. A lock file keeps one loader at a time."""
+
+    def __init__(self, place: warehouse.SparkWarehouse) -> None:
+        import duckdb
+
+        self.place = place
+        self.raw_schema = place.raw_schema
+        self.raw_dir = place.raw_dir
+        for table in (*RAW_TABLES, LOADS_TABLE):
+            (self.raw_dir / table).mkdir(parents=True, exist_ok=True)
+        self.lock = _lock_raw_dir(self.raw_dir / SPARK_LOCK, place)
+        self.duckdb = duckdb.connect(config=warehouse.duckdb_config())
+        self.duckdb.execute("SET TimeZone = 'UTC'")
+        self.duckdb.execute("SET enable_progress_bar = false")
+        # (load_id, file_name, file_checksum, table_name) of every committed load; this process alone
+        # writes while it holds the lock, so the list stays true as it appends to it.
+        self.loads: list[tuple[int, str, str, str]] = read_spark_loads(self.duckdb, self.raw_dir)
+        self._recover()
+
+    def _recover(self) -> None:
+        """Finish or undo the load a crash interrupted: its rows are shown when its `_loads` file was
+        committed, else deleted with any unfinished `_loads` file."""
+        committed = {(load_id, table) for load_id, _, _, table in self.loads}
+        for table in (*RAW_TABLES, LOADS_TABLE):
+            folder = self.raw_dir / table
+            for pending in folder.glob(SPARK_PENDING.format(name="load_*.parquet")):
+                name = pending.name.removeprefix(".").removesuffix(".pending")
+                load_id = name.removeprefix("load_").removesuffix(".parquet")
+                if load_id.isdigit() and (int(load_id), table) in committed:
+                    _durable_rename(pending, folder / name)
+                else:
+                    pending.unlink()
+
+    def loaded_as(self, table: str, checksum: str) -> int | None:
+        earlier = [load_id for load_id, _, seen, name in self.loads if name == table and seen == checksum]
+        return min(earlier, default=None)
+
+    def name_seen(self, table: str, file_name: str) -> bool:
+        return any(name == table and seen == file_name for _, seen, _, name in self.loads)
+
+    def write(self, landing: LandingFile, staged: Staged, checksum: str) -> tuple[int, int, int] | int:
+        earlier = self.loaded_as(landing.table, checksum)
+        if earlier is not None:
+            return earlier
+        meta = _meta(landing, max((load[0] for load in self.loads), default=0) + 1, checksum)
+        name = SPARK_FILE.format(load_id=meta.load_id)
+        rows_file = self.raw_dir / landing.table / name
+        rows_pending = rows_file.with_name(SPARK_PENDING.format(name=name))
+        loads_file = self.raw_dir / LOADS_TABLE / name
+        loads_pending = loads_file.with_name(SPARK_PENDING.format(name=name))
+        try:
+            rows, error_rows = self._write_rows(landing.table, staged.select_sql(meta), rows_pending)
+            loads_row = [meta.load_id, landing.name, checksum, landing.table, landing.format, rows]
+            self._write_loads_row([*loads_row, meta.loaded_at], loads_pending)
+            _sync_file(rows_pending)  # both files are on disk before the commit names them
+            _sync_file(loads_pending)
+        except BaseException as error:
+            rows_pending.unlink(missing_ok=True)
+            loads_pending.unlink(missing_ok=True)
+            if not isinstance(error, Exception):
+                raise
+            message = " ".join(str(error).split())
+            raise UserError(f"cannot load {landing.name} into {self.place.describe()}: {message}") from None
+        # The commit; should anything below fail, the next load shows the rows (_recover).
+        os.replace(loads_pending, loads_file)
+        self.loads.append((meta.load_id, landing.name, checksum, landing.table))
+        _sync_folder(loads_file.parent)
+        _durable_rename(rows_pending, rows_file)
+        return meta.load_id, rows, error_rows
+
+    def _write_rows(self, table: str, select_sql: str, path: Path) -> tuple[int, int]:
+        """The canonical rows as a Parquet file, typed as the DuckDB raw table is; (rows, error rows)."""
+        types = {name: "VARCHAR" for name in RAW_TABLES[table]}
+        types |= {name: DUCKDB_TYPES[kind] for name, kind in METADATA_COLUMNS}
+        typed = ", ".join(f"CAST({sql_identifier(c)} AS {types[c]}) AS {sql_identifier(c)}" for c in types)
+        (rows,) = self.duckdb.execute(
+            f"COPY (SELECT {typed} FROM ({select_sql})) TO {sql_literal(str(path))} (FORMAT parquet)"
+        ).fetchone()
+        (error_rows,) = self.duckdb.execute(
+            f"SELECT count(_load_error) FROM read_parquet({sql_literal(str(path))})"
+        ).fetchone()
+        return rows, error_rows
+
+    def _write_loads_row(self, values: list[Any], path: Path) -> None:
+        columns = []
+        for (name, kind), value in zip(LOADS_COLUMNS, values, strict=True):
+            text = value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
+            cast = f"CAST({sql_literal(str(text))} AS {DUCKDB_TYPES[kind]})"
+            columns.append(f"{cast} AS {sql_identifier(name)}")
+        select = ", ".join(columns)
+        self.duckdb.execute(f"COPY (SELECT {select}) TO {sql_literal(str(path))} (FORMAT parquet)")
+
+    def close(self) -> None:
+        self.duckdb.close()
+        self.lock.close()
+
+
+def _lock_raw_dir(path: Path, place: warehouse.SparkWarehouse) -> Any:
+    """Hold the raw layer's lock file (released when the process ends, however it ends)."""
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise UserError(
+            f"the raw layer of {place.describe()} is being loaded by {holder}; run again when it has finished"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    return handle
+
+
+def read_spark_loads(connection: Any, raw_dir: Path) -> list[tuple[int, str, str, str]]:
+    """(load_id, file_name, file_checksum, table_name) of every load committed to a Spark raw layer."""
+    files = sorted((raw_dir / LOADS_TABLE).glob(SPARK_FILE.replace("{load_id:09d}", "*")))
+    if not files:
+        return []
+    listed = "[" + ", ".join(sql_literal(str(path)) for path in files) + "]"
+    return connection.execute(
+        f"SELECT load_id, file_name, file_checksum, table_name FROM read_parquet({listed}) ORDER BY load_id"
+    ).fetchall()
+
+
+def _sync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _sync_folder(path: Path) -> None:
+    """Make the folder's entries (a rename into it) durable."""
+    folder = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _durable_rename(source: Path, target: Path) -> None:
+    """Rename a written file once its bytes are on disk, then make the new name durable too: after a
+    crash the file is under one name or the other, whole."""
+    _sync_file(source)
+    os.replace(source, target)
+    _sync_folder(target.parent)
+
+
 def loaded_checksums(target: str | None = None) -> set[str]:
     """The sha256 of every file the target's raw layer has loaded (empty when nothing was loaded yet).
 
@@ -420,6 +596,11 @@ def loaded_checksums(target: str | None = None) -> set[str]:
     place = warehouse.resolve(target)
     if isinstance(place, warehouse.DuckDBWarehouse) and not place.path.exists():
         return set()
+    if isinstance(place, warehouse.SparkWarehouse):
+        import duckdb
+
+        with duckdb.connect() as connection:
+            return {checksum for _, _, checksum, _ in read_spark_loads(connection, place.raw_dir)}
     with warehouse.connect(target, read_only=True) as connection:
         cursor = connection.cursor()
         cursor.execute(

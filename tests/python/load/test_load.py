@@ -557,7 +557,7 @@ def test_cli_unknown_target_is_a_one_line_error(landing: Path, capsys: pytest.Ca
     assert main(["load", str(landing), "--target", "oracle"]) == 2
     assert (
         capsys.readouterr().err
-        == "milestones load: unknown target 'oracle': expected one of duckdb, postgres\n"
+        == "milestones load: unknown target 'oracle': expected one of duckdb, postgres, spark\n"
     )
 
 

@@ -1,0 +1,322 @@
+"""`milestones load --target spark`: the raw layer as Parquet files under MILESTONES_SPARK_DIR/raw
+(docs/rules.md §7) holds the DuckDB load's rows, is idempotent and survives an interrupted load; dbt's
+on-run-start registers it as the Spark tables of `<schema>_raw`.
+
+Only the last test starts Spark (a JVM for each of its two dbt calls, about 12 s each); the others read the
+files with DuckDB. The Spark tests stay in this one file, so that one worker runs them (`--dist loadfile`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from milestones import warehouse
+from milestones.build.dbt import run_dbt
+from milestones.cli import main
+from milestones.errors import UserError
+from milestones.load import LOADS_COLUMNS, RAW_TABLES, load_directory
+from milestones.load.landing import table_columns
+from milestones.load.loader import loaded_checksums
+
+LOADS = [name for name, _ in LOADS_COLUMNS]
+
+
+@pytest.fixture
+def spark_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "spark"
+    monkeypatch.setenv("MILESTONES_SPARK_DIR", str(folder))
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.delenv("MILESTONES_SPARK_SCHEMA", raising=False)
+    monkeypatch.delenv("MILESTONES_TARGET", raising=False)
+    return folder
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """Every table and format, with rows that end up with a load error."""
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    good = {
+        "event_id": "e1",
+        "account_id": "a1",
+        "user_id": "u1",
+        "event_name": "task_created",
+        "occurred_at": "2026-03-01T10:00:00Z",
+        "received_at": "2026-03-01T10:00:01Z",
+        "properties": {"project_id": "p1", "n": 3},
+    }
+    lines = [
+        json.dumps(good),
+        "not json",
+        "[1]",
+        "",
+        json.dumps({"event_id": 7, "properties": None, "note": 'quote " and comma ,'}),
+        '{"event_id": "multi\\nline", "account_id": ""}',
+        '{"event_id": "nul\\u0000char", "user_id": "ünï"}',
+    ]
+    (folder / "events_1.jsonl").write_text("\n".join(lines) + "\r\n")
+    (folder / "events_2.jsonl.gz").write_bytes(gzip.compress(json.dumps(good | {"event_id": "e2"}).encode()))
+    (folder / "accounts.csv").write_text(
+        "account_id,account_name,segment,signup_at,arr,crm_id,owner\n"
+        'a1,"Acme, ""Inc""",smb,2026-01-01,100,,ann\n'
+        "a2,bad,row\n"
+        'a3,"two\nlines",mid,2026-01-02,"",c3,bo\n'
+    )
+    (folder / "renewals.csv").write_text("account_id,renewal_date,outcome,arr_before,arr_after\n")
+    (folder / "experiment_assignments.csv").write_text(
+        "account_id,experiment_id,variant,assigned_at\na1,x,b,2026-02-01\n"
+    )
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"""COPY (SELECT 'a' || i AS account_id, 'm' || i AS milestone_id,
+                             TIMESTAMP '2026-02-01 09:30:00' AS completed_at, 'csm' AS marked_by,
+                             CASE WHEN i = 2 THEN NULL ELSE 'note ' || i END AS note
+                      FROM range(3) t(i))
+                TO '{folder / "milestone_overrides.parquet"}' (FORMAT parquet)"""
+        )
+    return folder
+
+
+def columns_of(table: str) -> list[str]:
+    return LOADS if table == "_loads" else table_columns(table)
+
+
+def parquet_files(spark_dir: Path, table: str) -> str:
+    """The Parquet files Spark reads for a raw table (its folder's visible files), as a DuckDB list."""
+    files = sorted((spark_dir / "raw" / table).glob("[!._]*.parquet"))
+    return "[" + ", ".join(f"'{path}'" for path in files) + "]"
+
+
+def ordered_rows(source: str, table: str, connection: Any) -> list[tuple[Any, ...]]:
+    order = "load_id" if table == "_loads" else "_load_id, _row_number"
+    return connection.execute(
+        f"SELECT {', '.join(columns_of(table))} FROM {source} ORDER BY {order}"
+    ).fetchall()
+
+
+def parquet_rows(spark_dir: Path, table: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect() as connection:
+        return ordered_rows(f"read_parquet({parquet_files(spark_dir, table)})", table, connection)
+
+
+def duckdb_rows(database: Path, table: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return ordered_rows(f"main_raw.{table}", table, connection)
+
+
+def without_loaded_at(rows: list[tuple[Any, ...]], table: str) -> list[tuple[Any, ...]]:
+    """The rows without their load time (two loads of the same files differ only there)."""
+    at = columns_of(table).index("loaded_at" if table == "_loads" else "_loaded_at")
+    return [row[:at] + row[at + 1 :] for row in rows]
+
+
+def test_spark_load_gives_the_duckdb_rows_and_is_idempotent(
+    spark_dir: Path, landing: Path, tmp_path: Path
+) -> None:
+    on_duckdb = load_directory(landing, target="duckdb")
+    on_spark = load_directory(landing, target="spark")
+
+    assert on_spark.raw_schema == "milestones_raw"
+    assert on_spark.location == f"spark {spark_dir}"
+    assert on_spark.rows_by_table == on_duckdb.rows_by_table
+    assert on_spark.error_rows_by_table == on_duckdb.error_rows_by_table
+    assert on_spark.error_rows_by_table["events"] == 3
+    assert [f.load_id for f in on_spark.files] == list(range(1, len(on_spark.files) + 1))
+    for table in [*RAW_TABLES, "_loads"]:
+        in_spark = parquet_rows(spark_dir, table)
+        assert without_loaded_at(in_spark, table) == without_loaded_at(
+            duckdb_rows(tmp_path / "w.duckdb", table), table
+        ), table
+    # the same column types as the DuckDB raw tables
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as connection:
+        for table in [*RAW_TABLES, "_loads"]:
+            expected = connection.execute(f"DESCRIBE main_raw.{table}").fetchall()
+            written = connection.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({parquet_files(spark_dir, table)})"
+            ).fetchall()
+            assert [row[:2] for row in written] == [row[:2] for row in expected], table
+    assert loaded_checksums("spark") == {f.checksum for f in on_spark.files}
+
+    (landing / "events_copy.jsonl").write_bytes((landing / "events_1.jsonl").read_bytes())
+    again = load_directory(landing, target="spark")
+    assert {f.status for f in again.files} == {"skipped"}
+    load_ids = {f.file_name: f.load_id for f in again.files}
+    assert load_ids["events_copy.jsonl"] == load_ids["events_1.jsonl"] == 2
+    assert len(parquet_rows(spark_dir, "_loads")) == len(on_spark.files)
+    (landing / "events_3.jsonl").write_text('{"event_id": "e3"}\n')
+    third = load_directory(landing, target="spark")
+    assert [(f.file_name, f.load_id) for f in third.loaded] == [("events_3.jsonl", len(on_spark.files) + 1)]
+
+
+def test_spark_load_finishes_or_undoes_an_interrupted_load(spark_dir: Path, landing: Path) -> None:
+    first = load_directory(landing, target="spark")
+    events = spark_dir / "raw" / "events"
+    assert sorted(path.name for path in events.iterdir()) == [
+        "load_000000002.parquet",
+        "load_000000003.parquet",
+    ]
+    # load 2 committed (its _loads file is there) but its rows not yet shown
+    (events / "load_000000002.parquet").rename(events / ".load_000000002.parquet.pending")
+    # load 99 not committed: its rows written, its _loads file unfinished
+    shutil.copyfile(events / "load_000000003.parquet", events / ".load_000000099.parquet.pending")
+    shutil.copyfile(
+        spark_dir / "raw" / "_loads" / "load_000000003.parquet",
+        spark_dir / "raw" / "_loads" / ".load_000000099.parquet.pending",
+    )
+    assert loaded_checksums("spark") == {f.checksum for f in first.files}
+
+    again = load_directory(landing, target="spark")
+    assert {f.status for f in again.files} == {"skipped"}
+    assert sorted(path.name for path in events.iterdir()) == [
+        "load_000000002.parquet",
+        "load_000000003.parquet",
+    ]
+    assert [path.name for path in (spark_dir / "raw" / "_loads").glob(".*")] == []
+    assert len(parquet_rows(spark_dir, "events")) == first.rows_by_table["events"]
+
+
+def test_a_failed_spark_load_leaves_nothing(
+    spark_dir: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from milestones.load.loader import _SparkSink
+
+    def fail(*_: object) -> None:
+        raise OSError("No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_SparkSink, "_write_loads_row", fail)
+        with pytest.raises(
+            UserError, match=r"cannot load accounts\.csv into spark .*: No space left on device"
+        ):
+            load_directory(landing, target="spark")
+    assert [path for path in (spark_dir / "raw").rglob("*") if path.is_file() and path.name != ".lock"] == []
+    assert [f.load_id for f in load_directory(landing, target="spark").files] == [1, 2, 3, 4, 5, 6]
+
+
+def test_spark_load_is_one_loader_at_a_time(spark_dir: Path, landing: Path) -> None:
+    (spark_dir / "raw").mkdir(parents=True)
+    with (spark_dir / "raw" / ".lock").open("w") as held:
+        held.write("process 4242")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(
+            UserError, match="is being loaded by process 4242; run again when it has finished"
+        ):
+            load_directory(landing, target="spark")
+    assert load_directory(landing, target="spark").loaded
+
+
+def test_spark_target_from_the_cli(
+    spark_dir: Path, landing: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert loaded_checksums("spark") == set()
+    monkeypatch.setenv("MILESTONES_SPARK_SCHEMA", "analytics")
+    resolved = warehouse.resolve("spark")
+    assert isinstance(resolved, warehouse.SparkWarehouse)
+    assert (resolved.raw_schema, resolved.raw_dir) == ("analytics_raw", spark_dir / "raw")
+    assert main(["load", str(landing), "--target", "spark"]) == 0
+    assert f"into analytics_raw (spark {spark_dir})" in capsys.readouterr().out
+    monkeypatch.setenv("MILESTONES_TARGET", "spark")
+    assert main(["load", str(landing)]) == 0
+    assert "skipped 6 (already loaded)" in capsys.readouterr().out
+
+
+def spark_summary_sql(table: str) -> str:
+    """One row about a raw table in Spark SQL: its rows, the rows with a load error, a digest of every
+    value and the types of the numbers and the time."""
+    errors, numbers = (
+        ("0", "load_id, loaded_at, row_count")
+        if table == "_loads"
+        else ("count(_load_error)", "_load_id, _loaded_at, _row_number")
+    )
+    types = ", ".join(f"max(typeof({column}))" for column in numbers.split(", "))
+    return f"""
+        select '{table}' as table_name, count(*) as row_count, {errors} as error_rows,
+            sha2(array_join(array_sort(collect_list(md5(concat_ws(char(1), {_values(table, "spark")})))),
+                ','), 256) as digest,
+            concat_ws(',', {types}) as types
+        from {{{{ source('landing', '{table}') }}}}"""
+
+
+def parquet_summary(spark_dir: Path, table: str) -> tuple[Any, ...]:
+    """The same row as DuckDB reads it from the files (without the types)."""
+    errors = "0" if table == "_loads" else "count(_load_error)"
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection.execute(
+            f"""select count(*), {errors}, sha256(coalesce(string_agg(digest, ',' order by digest), ''))
+                from (select *, md5(concat_ws(chr(1), {_values(table, "duckdb")})) as digest
+                      from read_parquet({parquet_files(spark_dir, table)}))"""
+        ).fetchone()
+
+
+def _values(table: str, dialect: str) -> str:
+    """Every column as the same text in both warehouses: NULL as a character no value has, the times
+    in microseconds."""
+    values = []
+    for column in columns_of(table):
+        if column in {"_loaded_at", "loaded_at"}:
+            micros = "unix_micros" if dialect == "spark" else "epoch_us"
+            values.append(f"cast({micros}({column}) as string)")
+        else:
+            values.append(f"coalesce(cast({column} as string), {'char' if dialect == 'spark' else 'chr'}(2))")
+    return ", ".join(values)
+
+
+@pytest.mark.spark
+def test_dbt_registers_the_spark_raw_tables(
+    spark_dir: Path,
+    landing: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark tests not run: no Java")
+    for variable, folder in (
+        ("DBT_TARGET_PATH", "target"),
+        ("DBT_LOG_PATH", "logs"),
+        ("MILESTONES_DUCKDB_TEMP_DIRECTORY", "spill"),
+    ):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    monkeypatch.setenv("MILESTONES_TARGET", "spark")
+    first = load_directory(landing, target="spark")
+    (landing / "events_3.jsonl").write_text('{"event_id": "e3"}\n')
+    load_directory(landing, target="spark")  # a second load: a second file in the events folder
+
+    # on-run-start registers the tables; freshness then reads the newest _loaded_at of events and accounts
+    freshness = run_dbt(["source", "freshness"], target="spark", quiet=True)
+    assert freshness.success, freshness.failed
+    sources = json.loads((tmp_path / "target" / "sources.json").read_text())
+    passed = {
+        result["unique_id"].rsplit(".", 1)[1] for result in sources["results"] if result["status"] == "pass"
+    }
+    assert passed == {"events", "accounts"}
+
+    query = " union all ".join(spark_summary_sql(table) for table in [*RAW_TABLES, "_loads"])
+    capsys.readouterr()
+    shown = run_dbt(["show", "--inline", query, "--output", "json", "--limit", "-1"], target="spark")
+    assert shown.success, shown.failed
+    output = capsys.readouterr().out
+    start = re.search(r'\{\s*"show"', output)
+    assert start, output
+    in_spark = {
+        row["table_name"]: row for row in json.JSONDecoder().raw_decode(output[start.start() :])[0]["show"]
+    }
+    for table in [*RAW_TABLES, "_loads"]:
+        row = in_spark[table]
+        assert (row["row_count"], row["error_rows"], row["digest"]) == parquet_summary(spark_dir, table), (
+            table
+        )
+        assert row["types"] == ("bigint,timestamp,bigint" if row["row_count"] else ""), table
+    assert in_spark["_loads"]["row_count"] == len(first.files) + 1
