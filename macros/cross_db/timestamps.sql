@@ -13,6 +13,11 @@
     timezone('UTC', try_cast({{ text_expr }} as timestamptz))
 {% endmacro %}
 
+{% macro spark__parse_utc_timestamp(text_expr) %}
+    -- the profile pins the session zone to UTC; an offset in the text is applied
+    try_to_timestamp({{ text_expr }})
+{% endmacro %}
+
 {% macro postgres__parse_utc_timestamp(text_expr) %}
     ({{ target.schema }}.try_timestamptz({{ text_expr }}) at time zone 'UTC')
 {% endmacro %}

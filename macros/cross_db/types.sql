@@ -6,3 +6,5 @@
 {% macro default__type_double() %}double precision{% endmacro %}
 
 {% macro duckdb__type_double() %}double{% endmacro %}
+
+{% macro spark__type_double() %}double{% endmacro %}

@@ -15,8 +15,10 @@
 -- the other days alone. full_refresh=false: the past days cannot be rebuilt from one build, so
 -- `milestones build --full-refresh` keeps them (to start the history over, drop the table).
 
+-- Spark's plain Parquet tables have no delete (docs/rules.md §7): there the model is a table.
+
 {{ config(
-    materialized='incremental',
+    materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
     on_schema_change='fail',

@@ -9,8 +9,10 @@
 
 -- depends_on: {{ ref('stg_landing__accounts') }}
 
+-- Spark's plain Parquet tables have no delete (docs/rules.md §7): there the model is a table.
+
 {{ config(
-    materialized='incremental',
+    materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert',
     unique_key='raw_row_id',
     on_schema_change='fail',

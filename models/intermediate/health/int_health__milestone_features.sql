@@ -57,12 +57,12 @@ final as (
         -- every build gives the same bits.
         coalesce(
             {{ safe_divide(
-                'sum(case when completed_at is not null then weight else 0 end order by sequence)',
-                'sum(weight order by sequence)'
+                ordered_sum('case when completed_at is not null then weight else 0 end', 'sequence'),
+                ordered_sum('weight', 'sequence')
             ) }},
             cast(count(completed_at) as {{ type_double() }}) / count(*)
         ) as milestone_completion_share,
-        cast(avg(pace order by sequence) as {{ type_double() }}) as milestone_velocity,
+        cast({{ ordered_avg('pace', 'sequence') }} as {{ type_double() }}) as milestone_velocity,
         max(case when status = 'active' then milestone_id end) as active_milestone_id,
         cast(max(case when status = 'active' then days_waiting end) as {{ dbt.type_int() }})
             as days_in_active_milestone,

@@ -82,5 +82,7 @@ final as (
 
 select
     final.*,
-    row_number() over (order by priority_score desc, days_overdue desc, account_id asc) as priority_rank
+    cast(
+        row_number() over (order by priority_score desc, days_overdue desc, account_id asc) as bigint
+    ) as priority_rank
 from final

@@ -130,10 +130,10 @@ ranked as (
         judged.*,
         case
             when is_rankable
-                then row_number() over (
+                then cast(row_number() over (
                         partition by segment, is_rankable
                         order by z_score desc, difference desc, event_name asc, occurrence_threshold asc
-                    )
+                    ) as bigint)
         end as candidate_rank
     from judged
 ),
