@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from milestones import paths
+from milestones.durable import fsync
 from milestones.errors import UserError
 from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
 
@@ -230,7 +231,7 @@ def _write_feed(final: Path, batch: int, columns: list[str], records: list[tuple
         feed.flush()
         os.fsync(feed.fileno())
     os.replace(temporary, final)
-    _fsync_directory(final.parent)
+    fsync(final.parent)
     return len(records), upserts, deletes
 
 
@@ -284,7 +285,7 @@ def _write_state(feed_dir: Path, state: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_directory(feed_dir)
+    fsync(feed_dir)
 
 
 def _remove_temporary_files(feed_dir: Path) -> None:
@@ -304,14 +305,6 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _fault_rows() -> int | None:

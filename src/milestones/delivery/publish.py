@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from milestones import paths
+from milestones.durable import fsync
 from milestones.errors import UserError
 from milestones.progress import track
 from milestones.warehouse import DuckDBWarehouse, duckdb_config, resolve
@@ -81,10 +82,10 @@ def publish(target: str | None = None, serving: Path | None = None) -> Path | No
         temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
         try:
             tables = _write_serving_file(warehouse, temporary)
-            _fsync(temporary)
+            fsync(temporary)
             _remove_stale_wal(destination)
             os.replace(temporary, destination)
-            _fsync_directory(destination.parent)
+            fsync(destination.parent)
         finally:
             for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
                 with contextlib.suppress(FileNotFoundError):
@@ -220,22 +221,6 @@ def _remove_stale_wal(destination: Path) -> None:
     """A WAL beside the serving file belongs to the old file (someone opened it writable), never the new."""
     with contextlib.suppress(FileNotFoundError):
         destination.with_name(destination.name + ".wal").unlink()
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _identifier(name: str) -> str:

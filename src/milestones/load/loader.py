@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from milestones import warehouse
+from milestones.durable import durable_replace, fsync
 from milestones.errors import UserError
 from milestones.load.landing import (
     LOADS_COLUMNS,
@@ -468,7 +469,7 @@ class _SparkSink(_Sink):
                 name = pending.name.removeprefix(".").removesuffix(".pending")
                 load_id = name.removeprefix("load_").removesuffix(".parquet")
                 if load_id.isdigit() and (int(load_id), table) in committed:
-                    _durable_rename(pending, folder / name)
+                    durable_replace(pending, folder / name)
                 else:
                     pending.unlink()
 
@@ -493,8 +494,8 @@ class _SparkSink(_Sink):
             rows, error_rows = self._write_rows(landing.table, staged.select_sql(meta), rows_pending)
             loads_row = [meta.load_id, landing.name, checksum, landing.table, landing.format, rows]
             self._write_loads_row([*loads_row, meta.loaded_at], loads_pending)
-            _sync_file(rows_pending)  # both files are on disk before the commit names them
-            _sync_file(loads_pending)
+            fsync(rows_pending)  # both files are on disk before the commit names them
+            fsync(loads_pending)
         except BaseException as error:
             rows_pending.unlink(missing_ok=True)
             loads_pending.unlink(missing_ok=True)
@@ -505,8 +506,8 @@ class _SparkSink(_Sink):
         # The commit; should anything below fail, the next load shows the rows (_recover).
         os.replace(loads_pending, loads_file)
         self.loads.append((meta.load_id, landing.name, checksum, landing.table))
-        _sync_folder(loads_file.parent)
-        _durable_rename(rows_pending, rows_file)
+        fsync(loads_file.parent)
+        durable_replace(rows_pending, rows_file)
         return meta.load_id, rows, error_rows
 
     def _write_rows(self, table: str, select_sql: str, path: Path) -> tuple[int, int]:
@@ -564,28 +565,6 @@ def read_spark_loads(connection: Any, raw_dir: Path) -> list[tuple[int, str, str
     return connection.execute(
         f"SELECT load_id, file_name, file_checksum, table_name FROM read_parquet({listed}) ORDER BY load_id"
     ).fetchall()
-
-
-def _sync_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _sync_folder(path: Path) -> None:
-    """Make the folder's entries (a rename into it) durable."""
-    folder = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def _durable_rename(source: Path, target: Path) -> None:
-    """Rename a written file once its bytes are on disk, then make the new name durable too: after a
-    crash the file is under one name or the other, whole."""
-    _sync_file(source)
-    os.replace(source, target)
-    _sync_folder(target.parent)
 
 
 def loaded_checksums(target: str | None = None) -> set[str]:
