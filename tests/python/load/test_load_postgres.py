@@ -3,7 +3,6 @@ the PostgreSQL `_loads` table. Each test uses its own schema and drops it afterw
 
 from __future__ import annotations
 
-import gzip
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import psycopg2
 import pytest
 
 import services
+from landing_samples import write_mixed_landing
 from milestones.cli import main
 from milestones.load import RAW_TABLES, load_directory
 
@@ -66,45 +66,8 @@ def comparable(rows: list[dict[str, Any]], data_columns: tuple[str, ...]) -> lis
 
 @pytest.fixture
 def mixed_landing(tmp_path: Path) -> Path:
-    """Every format, with the rows that end up with a load error."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    good = {
-        "event_id": "e1",
-        "account_id": "a1",
-        "user_id": "u1",
-        "event_name": "task_created",
-        "occurred_at": "2026-03-01T10:00:00Z",
-        "received_at": "2026-03-01T10:00:01Z",
-        "properties": {"project_id": "p1", "n": 3},
-    }
-    lines = [
-        json.dumps(good),
-        "not json",
-        "[1]",
-        "",
-        json.dumps({"event_id": 7, "properties": None, "note": 'quote " and comma ,'}),
-        '{"event_id": "multi\\nline", "account_id": ""}',
-        '{"event_id": "nul\\u0000char"}',
-    ]
-    (landing / "events_1.jsonl").write_text("\n".join(lines) + "\r\n")
-    (landing / "events_2.jsonl.gz").write_bytes(gzip.compress(json.dumps(good | {"event_id": "e2"}).encode()))
-    (landing / "accounts.csv").write_text(
-        "account_id,account_name,segment,signup_at,arr,crm_id,owner\n"
-        'a1,"Acme, ""Inc""",smb,2026-01-01,100,,ann\n'
-        "a2,bad,row\n"
-        'a3,"two\nlines",mid,2026-01-02,"",c3,bo\n'
-    )
-    (landing / "renewals.csv").write_text("account_id,renewal_date,outcome,arr_before,arr_after\n")
-    with duckdb.connect() as connection:
-        connection.execute(
-            f"""COPY (SELECT 'a' || i AS account_id, 'm' || i AS milestone_id,
-                             TIMESTAMP '2026-02-01 09:30:00' AS completed_at, 'csm' AS marked_by,
-                             CASE WHEN i = 2 THEN NULL ELSE 'note ' || i END AS note
-                      FROM range(3) t(i))
-                TO '{landing / "milestone_overrides.parquet"}' (FORMAT parquet)"""
-        )
-    return landing
+    """Every table and format, with rows that end up with a load error."""
+    return write_mixed_landing(tmp_path / "landing")
 
 
 def test_postgres_load_gives_the_same_rows_as_duckdb(

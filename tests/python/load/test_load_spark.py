@@ -9,7 +9,6 @@ files with DuckDB. The Spark tests stay in this one file, so that one worker run
 from __future__ import annotations
 
 import fcntl
-import gzip
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from landing_samples import write_mixed_landing
 from milestones import warehouse
 from milestones.build.dbt import run_dbt
 from milestones.cli import main
@@ -44,47 +44,7 @@ def spark_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def landing(tmp_path: Path) -> Path:
     """Every table and format, with rows that end up with a load error."""
-    folder = tmp_path / "landing"
-    folder.mkdir()
-    good = {
-        "event_id": "e1",
-        "account_id": "a1",
-        "user_id": "u1",
-        "event_name": "task_created",
-        "occurred_at": "2026-03-01T10:00:00Z",
-        "received_at": "2026-03-01T10:00:01Z",
-        "properties": {"project_id": "p1", "n": 3},
-    }
-    lines = [
-        json.dumps(good),
-        "not json",
-        "[1]",
-        "",
-        json.dumps({"event_id": 7, "properties": None, "note": 'quote " and comma ,'}),
-        '{"event_id": "multi\\nline", "account_id": ""}',
-        '{"event_id": "nul\\u0000char", "user_id": "ünï"}',
-    ]
-    (folder / "events_1.jsonl").write_text("\n".join(lines) + "\r\n")
-    (folder / "events_2.jsonl.gz").write_bytes(gzip.compress(json.dumps(good | {"event_id": "e2"}).encode()))
-    (folder / "accounts.csv").write_text(
-        "account_id,account_name,segment,signup_at,arr,crm_id,owner\n"
-        'a1,"Acme, ""Inc""",smb,2026-01-01,100,,ann\n'
-        "a2,bad,row\n"
-        'a3,"two\nlines",mid,2026-01-02,"",c3,bo\n'
-    )
-    (folder / "renewals.csv").write_text("account_id,renewal_date,outcome,arr_before,arr_after\n")
-    (folder / "experiment_assignments.csv").write_text(
-        "account_id,experiment_id,variant,assigned_at\na1,x,b,2026-02-01\n"
-    )
-    with duckdb.connect() as connection:
-        connection.execute(
-            f"""COPY (SELECT 'a' || i AS account_id, 'm' || i AS milestone_id,
-                             TIMESTAMP '2026-02-01 09:30:00' AS completed_at, 'csm' AS marked_by,
-                             CASE WHEN i = 2 THEN NULL ELSE 'note ' || i END AS note
-                      FROM range(3) t(i))
-                TO '{folder / "milestone_overrides.parquet"}' (FORMAT parquet)"""
-        )
-    return folder
+    return write_mixed_landing(tmp_path / "landing")
 
 
 def columns_of(table: str) -> list[str]:
