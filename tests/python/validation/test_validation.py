@@ -187,3 +187,19 @@ def test_rates_on_too_few_rows_are_not_judged(
     monkeypatch.setenv("MILESTONES_TARGET", "duckdb")
     report = validate_warehouse(data_docs_dir=tmp_path / "docs")
     assert report.ok, report.summary()
+
+
+# -- the validation's imports ------------------------------------------------------------------------
+
+
+def test_great_expectations_imports_where_main_has_no_file() -> None:
+    """Great Expectations imports pyspark's Spark Connect module, which ends the process with status 0
+    where its dependencies are missing and __main__ has no file (`python -c`, pytest-xdist workers):
+    a build would stop silently, as if it had passed, before its validation."""
+    import subprocess
+    import sys
+
+    code = "import great_expectations; print('imported')"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "imported", completed.stderr
