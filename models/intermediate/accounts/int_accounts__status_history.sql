@@ -14,14 +14,14 @@
 -- Incremental, delete+insert by as_of_date: writing a day replaces every row of that day and leaves
 -- the other days alone. full_refresh=false: the past days cannot be rebuilt from one build, so
 -- `milestones build --full-refresh` keeps them (to start the history over, drop the table).
-
--- Spark's plain Parquet tables have no delete (docs/rules.md §7): there the model is a table.
+-- On Spark the table is partitioned by as_of_date: writing a day overwrites that partition alone.
 
 {{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
+    materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
     on_schema_change='fail',
+    partition_by=spark_partition_by('as_of_date'),
     full_refresh=false,
 ) }}
 

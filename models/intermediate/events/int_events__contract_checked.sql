@@ -6,16 +6,17 @@
 -- their event ids (a late copy can make an earlier one a duplicate) and the rows of accounts that
 -- landed since (an unknown account becomes known). A changed tracking plan rechecks everything.
 -- The cost follows what arrived, not the history, since a row's other rules depend on it alone.
+-- On Spark the table is partitioned by load_id (a row's key fixes its load): a build rewrites only the
+-- loads its rows are in (macros/spark/incremental_strategies.sql).
 
 -- depends_on: {{ ref('stg_landing__accounts') }}
 
--- Spark's plain Parquet tables have no delete (docs/rules.md §7): there the model is a table.
-
 {{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
+    materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='raw_row_id',
     on_schema_change='fail',
+    partition_by=spark_partition_by('load_id'),
 ) }}
 
 with
