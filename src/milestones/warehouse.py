@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class DuckDBWarehouse:
     path: Path
     schema: str = "main"
     target: str = "duckdb"
+    placeholder = "?"  # the DB-API parameter style of `connect`
 
     @property
     def raw_schema(self) -> str:
@@ -68,6 +70,7 @@ class PostgresWarehouse:
     dbname: str
     schema: str
     target: str = "postgres"
+    placeholder = "%s"  # the DB-API parameter style of `connect`
 
     @property
     def raw_schema(self) -> str:
@@ -101,11 +104,16 @@ class PostgresWarehouse:
 @dataclass(frozen=True)
 class SparkWarehouse:
     """Local Spark: the loader writes the raw layer as Parquet files under `raw/` (no JVM), and dbt's
-    on-run-start registers them as the tables of `<schema>_raw` (docs/rules.md §7)."""
+    on-run-start registers them as the tables of `<schema>_raw` (docs/rules.md §7).
+
+    Outside dbt (validation, publish, export, report, the delivery record) the tables are read as what
+    they are, Parquet folders, through DuckDB: `connect` gives a DuckDB connection with one view per
+    table, so those steps start no JVM and hold no lock on Spark's metastore."""
 
     directory: Path
     schema: str = "milestones"
     target: str = "spark"
+    placeholder = "?"  # the DB-API parameter style of `connect` (DuckDB's)
 
     @property
     def raw_schema(self) -> str:
@@ -116,12 +124,63 @@ class SparkWarehouse:
         """One folder per raw table (and `_loads`), each holding one Parquet file per load."""
         return self.directory / "raw"
 
+    @property
+    def tables_dir(self) -> Path:
+        """Spark's warehouse folder (profiles.example.yml): `<database>.db/<table>/` per table."""
+        return self.directory / "tables"
+
     def describe(self) -> str:
         return f"spark {self.directory}"
 
     def connect(self, read_only: bool = False) -> Any:
-        # Spark's tables are read through Spark (dbt); only the raw layer is plain files.
-        raise UserError(f"{self.describe()} has no SQL connection outside Spark: read it through dbt")
+        """An in-memory DuckDB connection whose views are the Spark tables (read only, whatever asked)."""
+        import duckdb
+
+        if not self.tables_dir.is_dir():
+            raise UserError(f"no Spark tables in {self.tables_dir}: run `milestones build --target spark`")
+        connection = duckdb.connect(":memory:", config=duckdb_config())
+        connection.execute("SET TimeZone = 'UTC'")
+        self.create_views(connection, "memory")
+        return connection
+
+    def create_views(self, connection: Any, catalog: str) -> None:
+        """One view in `catalog` per Spark table (schema `<database>`) and per raw table (`<schema>_raw`)."""
+        folders = [
+            (database.name.removesuffix(".db"), table)
+            for database in sorted(self.tables_dir.glob("*.db"))
+            for table in sorted(database.iterdir())
+            if table.is_dir() and not table.name.endswith(SPARK_WORK_SUFFIXES)
+        ]
+        folders += [(self.raw_schema, table) for table in sorted(self.raw_dir.glob("*")) if table.is_dir()]
+        for schema, folder in folders:
+            files = "load_*.parquet" if folder.parent == self.raw_dir else "**/*.parquet"
+            if not any(folder.glob(files)):
+                continue  # a raw table no load has reached yet
+            connection.execute(f'create schema if not exists "{catalog}"."{schema}"')
+            source = f"{_literal(str(folder / files))}, hive_partitioning = true, union_by_name = true"
+            connection.execute(
+                f'create or replace view "{catalog}"."{schema}"."{folder.name}"'
+                f" as select * from read_parquet({source})"
+            )
+
+    def append_row(self, schema: str, table: str, row: dict[str, tuple[Any, str]]) -> None:
+        """Adds one row (column: (value, SQL type)) to a table only this project's Python writes, as a
+        Parquet file of its own under the Spark warehouse folder, where `connect` reads it."""
+        import duckdb
+
+        from milestones.durable import durable_replace
+
+        folder = self.tables_dir / f"{schema}.db" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"row_{time.time_ns():020d}.parquet"
+        pending = folder / f".{name}.tmp"
+        values = ", ".join(f"cast(? as {sql_type}) as {column}" for column, (_, sql_type) in row.items())
+        with duckdb.connect(":memory:") as connection:
+            connection.execute(
+                f"copy (select {values}) to {_literal(str(pending))} (format parquet)",
+                [value for value, _ in row.values()],
+            )
+        durable_replace(pending, folder / name)
 
 
 Warehouse = DuckDBWarehouse | PostgresWarehouse | SparkWarehouse
@@ -182,6 +241,14 @@ def duckdb_config() -> dict[str, str]:
         if value:
             config[setting] = value
     return config
+
+
+# folders Spark and the project's incremental strategies work in, not tables (macros/spark/)
+SPARK_WORK_SUFFIXES = ("__dbt_tmp", "__dbt_stage")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _first_line(error: BaseException) -> str:

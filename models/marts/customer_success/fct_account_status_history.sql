@@ -3,7 +3,7 @@
 -- build adds its as-of day to and `milestones history` fills for past days).
 
 -- A view: the history model is incremental, so this costs nothing to refresh.
-{{ config(materialized='view') }}
+{{ config(materialized=public_view()) }}
 
 with
 

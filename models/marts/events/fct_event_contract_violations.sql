@@ -2,7 +2,7 @@
 -- rule it broke, the load it came in and what exactly was wrong.
 
 -- A view: the contract model is incremental, so this half of it costs nothing to refresh.
-{{ config(materialized='view') }}
+{{ config(materialized=public_view()) }}
 
 with
 

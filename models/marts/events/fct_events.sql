@@ -3,7 +3,7 @@
 -- gate: past the error rate the valid events are still published beside the quarantine.
 
 -- A view: the contract model is incremental, so this costs nothing to refresh.
-{{ config(materialized='view') }}
+{{ config(materialized=public_view()) }}
 
 with
 

@@ -110,7 +110,7 @@ def read_table_metadata(keys: set[Key]) -> dict[Key, dict[str, Any]]:
     warehouse = warehouses.resolve()
     try:
         with contextlib.closing(warehouse.connect(read_only=True)) as connection:
-            placeholder = "?" if isinstance(warehouse, warehouses.DuckDBWarehouse) else "%s"
+            placeholder = warehouse.placeholder
             tables = _tables(connection, placeholder, sorted({schema for schema, _ in keys}))
             return {key: _metadata(connection, tables[key]) for key in keys if key in tables}
     except Exception as error:

@@ -50,7 +50,7 @@ from typing import Any
 from milestones import paths
 from milestones.durable import fsync
 from milestones.errors import UserError
-from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
+from milestones.warehouse import Warehouse, resolve
 
 FEED_NAME = "crm_account_milestone_sync"
 CHANGES_MODEL = "crm_account_milestone_changes"
@@ -154,7 +154,7 @@ def _connection(warehouse: Warehouse) -> Iterator[Any]:
 
 
 def _placeholder(warehouse: Warehouse) -> str:
-    return "?" if isinstance(warehouse, DuckDBWarehouse) else "%s"
+    return warehouse.placeholder
 
 
 def _query(connection: Any, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
+from milestones.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse, resolve
 
 DELIVERIES_TABLE = "deliveries"
 # dbt's node selection that leaves the CRM snapshot out of an analysis build
@@ -89,6 +89,8 @@ def last_delivered(target: str | None = None) -> date | None:
     warehouse = resolve(target)
     if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.exists():
         return None
+    if isinstance(warehouse, SparkWarehouse) and not warehouse.tables_dir.is_dir():
+        return None
     schema, table = deliveries_relation(warehouse)
     with _connection(warehouse, read_only=True) as connection:
         found = _fetch(
@@ -112,6 +114,17 @@ def record_delivery(decision: Decision, target: str | None = None) -> None:
     warehouse = resolve(target)
     schema, table = deliveries_relation(warehouse)
     delivered_at = datetime.now(UTC).replace(tzinfo=None)
+    if isinstance(warehouse, SparkWarehouse):  # a table only this module writes: a file per row
+        warehouse.append_row(
+            schema,
+            table,
+            {
+                "as_of_date": (decision.as_of, "date"),
+                "delivered_at": (delivered_at, "timestamp"),
+                "is_move_back": (decision.moves_back, "boolean"),
+            },
+        )
+        return
     with _connection(warehouse, read_only=False) as connection:
         cursor = connection.cursor()
         try:
@@ -165,7 +178,7 @@ def _connection(warehouse: Warehouse, read_only: bool) -> Iterator[Any]:
 
 
 def _placeholder(warehouse: Warehouse) -> str:
-    return "?" if isinstance(warehouse, DuckDBWarehouse) else "%s"
+    return warehouse.placeholder
 
 
 def _fetch(connection: Any, warehouse: Warehouse, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:

@@ -22,7 +22,9 @@ version SERVING_STORAGE_VERSION (v1.0.0), which every DuckDB from 1.0.0 on reads
 itself keeps the running DuckDB's newest storage format.
 
 On PostgreSQL there is nothing to do: readers never block on writers there (MVCC) and dbt swaps each
-rebuilt table in within a transaction, so `publish` returns None.
+rebuilt table in within a transaction, so `publish` returns None. On Spark the serving file is
+written the same way, from the Parquet tables of the green build: a Spark rebuild replaces each
+table's files in place, which a reader could see half done.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from milestones import paths
 from milestones.durable import fsync
 from milestones.errors import UserError
 from milestones.progress import track
-from milestones.warehouse import DuckDBWarehouse, duckdb_config, resolve
+from milestones.warehouse import DuckDBWarehouse, PostgresWarehouse, SparkWarehouse, duckdb_config, resolve
 
 SERVING_STORAGE_VERSION = "v1.0.0"
 # The schemas a BI tool reads, relative to the dbt target schema (`main` on DuckDB).
@@ -71,10 +73,10 @@ def publish(target: str | None = None, serving: Path | None = None) -> Path | No
     Returns None on PostgreSQL (readers are never blocked there; nothing to publish).
     """
     warehouse = resolve(target)
-    if not isinstance(warehouse, DuckDBWarehouse):
+    if isinstance(warehouse, PostgresWarehouse):
         _say(f"{warehouse.describe()} serves readers itself (MVCC): nothing to publish")
         return None
-    if not warehouse.path.exists():
+    if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.exists():
         raise UserError(f"no warehouse at {warehouse.path}: run `milestones build` first")
     destination = (serving or serving_path()).resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -95,14 +97,18 @@ def publish(target: str | None = None, serving: Path | None = None) -> Path | No
     return destination
 
 
-def _write_serving_file(warehouse: DuckDBWarehouse, temporary: Path) -> list[PublishedTable]:
+def _write_serving_file(warehouse: DuckDBWarehouse | SparkWarehouse, temporary: Path) -> list[PublishedTable]:
     import duckdb
 
     connection = duckdb.connect(":memory:", config=duckdb_config())
     try:
         connection.execute("set TimeZone = 'UTC'")
         connection.execute("set enable_progress_bar = false")
-        connection.execute(f"attach {_literal(str(warehouse.path))} as source (read_only)")
+        if isinstance(warehouse, SparkWarehouse):  # its Parquet tables, as views (SparkWarehouse)
+            connection.execute("attach ':memory:' as source")
+            warehouse.create_views(connection, "source")
+        else:
+            connection.execute(f"attach {_literal(str(warehouse.path))} as source (read_only)")
         connection.execute(
             f"attach {_literal(str(temporary))} as serving"
             f" (storage_version {_literal(SERVING_STORAGE_VERSION)})"
@@ -120,7 +126,7 @@ def _write_serving_file(warehouse: DuckDBWarehouse, temporary: Path) -> list[Pub
             schemas,
         ).fetchall()
         if not any(schema == f"{warehouse.schema}_marts" for schema, _ in listed):
-            raise UserError(f"{warehouse.path} has no marts: run `milestones build` first")
+            raise UserError(f"{warehouse.describe()} has no marts: run `milestones build` first")
         published: list[PublishedTable] = []
         connection.execute("begin transaction")
         for schema in sorted({schema for schema, _ in listed}):
@@ -160,7 +166,9 @@ def _copy_comments(connection: Any, schema: str, name: str) -> None:
         connection.execute(f"comment on column {relation}.{_identifier(column)} is {_literal(comment)}")
 
 
-def _write_manifest(connection: Any, warehouse: DuckDBWarehouse, published: list[PublishedTable]) -> None:
+def _write_manifest(
+    connection: Any, warehouse: DuckDBWarehouse | SparkWarehouse, published: list[PublishedTable]
+) -> None:
     """serving_manifest.publication (one row) and .published_tables: what readers check counts against."""
     import duckdb
 
@@ -186,7 +194,7 @@ def _write_manifest(connection: Any, warehouse: DuckDBWarehouse, published: list
             uuid.uuid4().hex,
             datetime.now(UTC).replace(tzinfo=None),
             as_of,
-            str(warehouse.path),
+            str(warehouse.path if isinstance(warehouse, DuckDBWarehouse) else warehouse.directory),
             duckdb.__version__,
             SERVING_STORAGE_VERSION,
             len(published),

@@ -30,7 +30,7 @@ def batch_rows() -> int:
 class Dialect:
     name: str
     placeholder: str
-    schema: str  # the target's schema: models live in <schema>_staging and <schema>_marts
+    schema: str  # the target's schema: models live in <schema>_intermediate and <schema>_marts
 
     def relation(self, dataset: Dataset) -> str:
         return f"{self.schema}_{dataset.layer}.{dataset.relation}"
@@ -93,7 +93,7 @@ class Dialect:
 
 
 def dialect_for(warehouse: Any) -> Dialect:
-    if warehouse.target == "duckdb":
+    if warehouse.target in ("duckdb", "spark"):  # Spark's tables are read through DuckDB (SparkWarehouse)
         return Dialect(name="duckdb", placeholder="?", schema=warehouse.schema)
     return Dialect(name="postgres", placeholder="%s", schema=warehouse.schema)
 
@@ -105,7 +105,6 @@ class WarehouseReader:
         self.connection = connection
         self.dialect = dialect
         self.rows_per_batch = rows_per_batch or batch_rows()
-        self._staged_copy: str | None = None
         self._counts: dict[tuple[str, str], dict[str, int]] = {}
 
     # -- queries ----------------------------------------------------------------------------------
@@ -146,18 +145,7 @@ class WarehouseReader:
         return expressions, params, names, where, [dataset.event_name]
 
     def relation(self, dataset: Dataset) -> str:
-        """Where to read a dataset from. On DuckDB the staged events (a view that parses every landed
-        row) are copied once into a temporary table, so the per-event reads do not parse them again."""
-        if self.dialect.name != "duckdb" or dataset.layer != "staging":
-            return self.dialect.relation(dataset)
-        if self._staged_copy is None:
-            self._staged_copy = "milestones_validation_staged_events"
-            self.connection.execute(
-                f"create or replace temporary table {self._staged_copy} as "
-                "select raw_row_id, event_id, account_id, event_name, occurred_at, properties "
-                f"from {self.dialect.relation(dataset)}"
-            )
-        return self._staged_copy
+        return self.dialect.relation(dataset)
 
     def count(self, dataset: Dataset) -> int:
         if dataset.kind == "event_properties":

@@ -4,7 +4,8 @@ data here (`Suite`, `Check`) so that they can be compared and listed without Gre
 
 Two strictness levels for events:
 
-- `staged_events*` look at every landed event row (main_staging.stg_landing__events). Bad rows are
+- `staged_events*` look at every landed event row as staging parses it, read from the table that
+  keeps each with its contract verdict (main_intermediate.int_events__contract_checked). Bad rows are
   expected there (the contract quarantines them), so each expectation holds for `mostly` of the rows:
   1 - the dbt var `contract_violation_error_rate`, the same threshold the dbt violation-rate test uses.
 - `valid_events` looks at the valid events (main_marts.fct_events): every row must be a planned
@@ -57,14 +58,14 @@ class Check:
 class Dataset:
     """What a suite validates and how to read it in batches.
 
-    kind `events`: the event table itself (layer staging: every landed row; marts: fct_events).
+    kind `events`: the event table itself (layer intermediate: every landed row; marts: fct_events).
     kind `event_properties`: one event's rows with each planned property expanded into two columns,
     `<property>` (the value as text) and `<property>:type` (its JSON kind; null when absent or null).
     Batches: rows are split by a hash of `partition_key`, so rows sharing the key stay together.
     """
 
     kind: DatasetKind
-    layer: Literal["staging", "marts"]
+    layer: Literal["intermediate", "marts"]
     relation: str
     partition_key: str
     event_name: str | None = None
@@ -111,7 +112,10 @@ def generate_suites(
 
 def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], mostly: float) -> list[Suite]:
     prefix = "staged_events" if layer == "staging" else "valid_events"
-    relation = "stg_landing__events" if layer == "staging" else "fct_events"
+    # every landed row as staging parses it is a table with its contract verdict: read there, not
+    # through the staging view, which parses the raw rows again (and Spark's views are not Parquet)
+    relation = "int_events__contract_checked" if layer == "staging" else "fct_events"
+    dataset_layer = "intermediate" if layer == "staging" else "marts"
     partition_key = "raw_row_id" if layer == "staging" else "event_id"
     tolerance = {"mostly": mostly} if mostly < 1 else {}
     table_checks = [
@@ -141,7 +145,9 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
     suites = [
         Suite(
             name=prefix,
-            dataset=Dataset(kind="events", layer=layer, relation=relation, partition_key=partition_key),
+            dataset=Dataset(
+                kind="events", layer=dataset_layer, relation=relation, partition_key=partition_key
+            ),
             checks=tuple(table_checks),
         )
     ]
@@ -158,7 +164,7 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
                 name=f"{prefix}.{event.name}",
                 dataset=Dataset(
                     kind="event_properties",
-                    layer=layer,
+                    layer=dataset_layer,
                     relation=relation,
                     partition_key=partition_key,
                     event_name=event.name,

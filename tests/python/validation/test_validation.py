@@ -77,7 +77,7 @@ def test_suites_validate_events_only(tmp_path: Path) -> None:
     from milestones.validation import generate_suites
 
     relations = {suite.dataset.relation for suite in generate_suites(seeds_dir=copy_seeds(tmp_path))}
-    assert relations == {"stg_landing__events", "fct_events"}
+    assert relations == {"int_events__contract_checked", "fct_events"}
 
 
 def test_plan_types_map_to_json_kinds(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from milestones import paths
 from milestones.delivery.report.data import Reader, gather
 from milestones.delivery.report.page import render
-from milestones.warehouse import DuckDBWarehouse, Warehouse, resolve
+from milestones.warehouse import Warehouse, resolve
 
 REPORT_FILE = "milestone_report.html"
 
@@ -50,5 +50,5 @@ def write_report(target: str | None = None, out: Path | None = None) -> Path:
 def source_label(warehouse: Warehouse) -> str:
     """The warehouse as the header names it: its kind and schema. Never a file path or a host: the
     report is mailed around, and where the warehouse lives is nobody's business but its owner's."""
-    kind = "DuckDB" if isinstance(warehouse, DuckDBWarehouse) else "PostgreSQL"
+    kind = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark"}[warehouse.target]
     return f"{kind} warehouse, schema {warehouse.schema}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from milestones.warehouse import DuckDBWarehouse, Warehouse
+from milestones.warehouse import Warehouse
 
 STALLED_ACCOUNTS_PER_GROUP = 3
 CANDIDATES_PER_SEGMENT = 5
@@ -23,7 +23,7 @@ class Reader:
     def __init__(self, connection: Any, warehouse: Warehouse) -> None:
         self.connection = connection
         self.warehouse = warehouse
-        self._placeholder = "?" if isinstance(warehouse, DuckDBWarehouse) else "%s"
+        self._placeholder = warehouse.placeholder
         self._columns: dict[tuple[str, str], list[str]] = {}
 
     def schema(self, layer: str) -> str:
