@@ -17,10 +17,10 @@ import duckdb
 import pytest
 
 from conftest import SAMPLE_END, environment
+from load_sequences import LATE_ACCOUNTS, cut_load_sequence
 
 pytestmark = pytest.mark.slow
 
-EVENT_COLUMNS = "event_id, account_id, user_id, event_name, occurred_at, received_at, properties"
 # bookkeeping columns that legitimately differ between an incremental and a full build
 WATERMARK_COLUMNS = {"processed_load_id", "seed_fingerprint"}
 # what records the CRM delivery history (docs/rules.md §6) depends on how many builds ran, not only on
@@ -30,74 +30,11 @@ DELIVERY_HISTORY = {
     "main_marts.crm_account_milestone_changes": None,  # the whole table
     "main_marts.crm_account_milestone_sync": {"updated_at"},
 }
-LATE_ACCOUNTS = "account_id in (select account_id from main_raw.accounts order by account_id limit 5)"
-
-
-def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection.execute(f"copy ({query}) to '{path}' (header, delimiter ',')")
 
 
 @pytest.fixture(scope="module")
 def load_sequence(sample_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Three landing folders cut from the sample: base, then a day with re-sent copies, then late data."""
-    from milestones.load import load_directory
-
-    work = tmp_path_factory.mktemp("incremental")
-    with environment(MILESTONES_DUCKDB_PATH=str(work / "cutting.duckdb")):
-        load_directory(sample_landing)
-    folders = [work / "load_1", work / "load_2", work / "load_3"]
-    # readable rows only: a malformed line has no fields to cut by
-    readable = "from main_raw.events where _load_error is null"
-    last_day = f"cast(try_cast(received_at as timestamptz) as date) >= date '{SAMPLE_END}' - 3"
-    late = "hash(event_id) % 20 = 0"
-    with duckdb.connect(str(work / "cutting.duckdb"), read_only=True) as connection:
-        base = f"{readable} and not ({last_day}) and not ({late})"
-        _copy(
-            connection,
-            f"select * exclude ({_meta()}) from main_raw.accounts where not {LATE_ACCOUNTS}",
-            folders[0] / "accounts.csv",
-        )
-        _copy(connection, f"select {EVENT_COLUMNS} {base}", folders[0] / "events_base.csv")
-        _copy(
-            connection,
-            f"select * exclude ({_meta()}) from main_raw.renewals where hash(account_id) % 2 = 0",
-            folders[0] / "renewals_first.csv",
-        )
-        # the last days arrive, with re-sent copies of 200 earlier events (received later: duplicates)
-        _copy(
-            connection,
-            f"select {EVENT_COLUMNS} {readable} and {last_day} and not ({late})",
-            folders[1] / "events_last_days.csv",
-        )
-        resent_columns = EVENT_COLUMNS.replace("received_at", f"'{SAMPLE_END}T23:00:00Z' as received_at")
-        _copy(
-            connection,
-            f"select {resent_columns} {base} order by event_id limit 200",
-            folders[1] / "events_resent.csv",
-        )
-        # late events, the accounts that were missing, the overrides and the other renewals
-        _copy(connection, f"select {EVENT_COLUMNS} {readable} and ({late})", folders[2] / "events_late.csv")
-        _copy(
-            connection,
-            f"select * exclude ({_meta()}) from main_raw.accounts where {LATE_ACCOUNTS}",
-            folders[2] / "accounts_late.csv",
-        )
-        _copy(
-            connection,
-            f"select * exclude ({_meta()}) from main_raw.milestone_overrides",
-            folders[2] / "milestone_overrides.csv",
-        )
-        _copy(
-            connection,
-            f"select * exclude ({_meta()}) from main_raw.renewals where hash(account_id) % 2 = 1",
-            folders[2] / "renewals_second.csv",
-        )
-    return folders
-
-
-def _meta() -> str:
-    return "_load_id, _file_name, _file_checksum, _loaded_at, _row_number, _raw_record, _load_error"
+    return cut_load_sequence(sample_landing, tmp_path_factory.mktemp("incremental"))
 
 
 def _tables(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
