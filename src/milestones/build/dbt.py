@@ -87,9 +87,12 @@ def log_dir() -> Path:
     return (Path(configured) if configured else paths.PROJECT_DIR / "logs").resolve()
 
 
+SPARK_CONF_DIR = Path(__file__).with_name("spark_conf")
+
+
 def prepare_environment() -> None:
-    """Pin the DuckDB file, its spill folder and the Spark folder to absolute paths: dbt resolves them
-    from its cwd."""
+    """Pin the DuckDB file, its spill folder and the Spark folder to absolute paths (dbt resolves them
+    from its cwd), and quiet the local Spark session's console."""
     database = paths.duckdb_path()
     database.parent.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_PATH"] = str(database)
@@ -97,6 +100,9 @@ def prepare_environment() -> None:
     spill.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_TEMP_DIRECTORY"] = str(spill)
     os.environ["MILESTONES_SPARK_DIR"] = str(paths.spark_dir())
+    # the local Spark session's log at errors only, and no progress bar (spark_conf/), unless the
+    # user has a Spark conf folder
+    os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_CONF_DIR))
 
 
 # dbt unit tests prove the models' logic on fixed rows: they run in `make test`

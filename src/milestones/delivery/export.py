@@ -153,10 +153,6 @@ def _connection(warehouse: Warehouse) -> Iterator[Any]:
         connection.close()
 
 
-def _placeholder(warehouse: Warehouse) -> str:
-    return warehouse.placeholder
-
-
 def _query(connection: Any, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
     cursor = connection.cursor()
     try:
@@ -169,7 +165,7 @@ def _query(connection: Any, sql: str, parameters: Sequence[Any] = ()) -> tuple[l
 
 def _changes_relation(connection: Any, warehouse: Warehouse) -> str:
     schema = f"{warehouse.schema}_marts"
-    p = _placeholder(warehouse)
+    p = warehouse.placeholder
     _, found = _query(
         connection,
         f"select count(*) from information_schema.tables where table_schema = {p} and table_name = {p}",
@@ -193,7 +189,7 @@ def _changes(
     connection: Any, changes: str, lower: str | None, upper: str, warehouse: Warehouse
 ) -> tuple[list[str], list[tuple]]:
     """The changes recorded in (lower, upper], in the order a consumer applies them."""
-    p = _placeholder(warehouse)
+    p = warehouse.placeholder
     after_lower = "true" if lower is None else f"changed_at > cast({p} as timestamp)"
     parameters = [upper] if lower is None else [lower, upper]
     return _query(

@@ -133,7 +133,7 @@ def record_delivery(decision: Decision, target: str | None = None) -> None:
                 f"create table if not exists {schema}.{table} ("
                 "as_of_date date not null, delivered_at timestamp not null, is_move_back boolean not null)"
             )
-            p = _placeholder(warehouse)
+            p = warehouse.placeholder
             columns = "as_of_date, delivered_at, is_move_back"
             cursor.execute(
                 f"insert into {schema}.{table} ({columns}) values ({p}, {p}, {p})",
@@ -177,14 +177,10 @@ def _connection(warehouse: Warehouse, read_only: bool) -> Iterator[Any]:
         connection.close()
 
 
-def _placeholder(warehouse: Warehouse) -> str:
-    return warehouse.placeholder
-
-
 def _fetch(connection: Any, warehouse: Warehouse, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
     cursor = connection.cursor()
     try:
-        cursor.execute(sql.format(p=_placeholder(warehouse)), list(parameters))
+        cursor.execute(sql.format(p=warehouse.placeholder), list(parameters))
         return cursor.fetchall()
     finally:
         cursor.close()

@@ -582,10 +582,9 @@ def loaded_checksums(target: str | None = None) -> set[str]:
             return {checksum for _, _, checksum, _ in read_spark_loads(connection, place.raw_dir)}
     with warehouse.connect(target, read_only=True) as connection:
         cursor = connection.cursor()
+        p = place.placeholder
         cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = %s"
-            if isinstance(place, warehouse.PostgresWarehouse)
-            else "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            f"SELECT count(*) FROM information_schema.tables WHERE table_schema = {p} AND table_name = {p}",
             [place.raw_schema, LOADS_TABLE],
         )
         if cursor.fetchone()[0] == 0:

@@ -94,8 +94,8 @@ class Dialect:
 
 def dialect_for(warehouse: Any) -> Dialect:
     if warehouse.target in ("duckdb", "spark"):  # Spark's tables are read through DuckDB (SparkWarehouse)
-        return Dialect(name="duckdb", placeholder="?", schema=warehouse.schema)
-    return Dialect(name="postgres", placeholder="%s", schema=warehouse.schema)
+        return Dialect(name="duckdb", placeholder=warehouse.placeholder, schema=warehouse.schema)
+    return Dialect(name="postgres", placeholder=warehouse.placeholder, schema=warehouse.schema)
 
 
 class WarehouseReader:
