@@ -1,17 +1,14 @@
 """`milestones load --target spark`: the raw layer as Parquet files under MILESTONES_SPARK_DIR/raw
-(docs/rules.md §7) holds the DuckDB load's rows, is idempotent and survives an interrupted load; dbt's
-on-run-start registers it as the Spark tables of `<schema>_raw`.
+(docs/rules.md §7) holds the DuckDB load's rows, is idempotent and survives an interrupted load.
 
-Only the last test starts Spark (a JVM for each of its two dbt calls, about 12 s each); the others read the
-files with DuckDB. The Spark tests stay in this one file, so that one worker runs them (`--dist loadfile`).
+No test here starts Spark: they read the files with DuckDB. How Spark reads them (dbt's on-run-start
+registers them as the tables of `<schema>_raw`) is tested with the Spark builds, in
+tests/python/build/test_spark_parity.py, so that one worker starts Spark's JVMs.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
-import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,6 @@ import pytest
 
 from landing_samples import write_mixed_landing
 from milestones import warehouse
-from milestones.build.dbt import run_dbt
 from milestones.cli import main
 from milestones.errors import UserError
 from milestones.load import LOADS_COLUMNS, RAW_TABLES, load_directory
@@ -189,94 +185,3 @@ def test_spark_target_from_the_cli(
     monkeypatch.setenv("MILESTONES_TARGET", "spark")
     assert main(["load", str(landing)]) == 0
     assert "skipped 6 (already loaded)" in capsys.readouterr().out
-
-
-def spark_summary_sql(table: str) -> str:
-    """One row about a raw table in Spark SQL: its rows, the rows with a load error, a digest of every
-    value and the types of the numbers and the time."""
-    errors, numbers = (
-        ("0", "load_id, loaded_at, row_count")
-        if table == "_loads"
-        else ("count(_load_error)", "_load_id, _loaded_at, _row_number")
-    )
-    types = ", ".join(f"max(typeof({column}))" for column in numbers.split(", "))
-    return f"""
-        select '{table}' as table_name, count(*) as row_count, {errors} as error_rows,
-            sha2(array_join(array_sort(collect_list(md5(concat_ws(char(1), {_values(table, "spark")})))),
-                ','), 256) as digest,
-            concat_ws(',', {types}) as types
-        from {{{{ source('landing', '{table}') }}}}"""
-
-
-def parquet_summary(spark_dir: Path, table: str) -> tuple[Any, ...]:
-    """The same row as DuckDB reads it from the files (without the types)."""
-    errors = "0" if table == "_loads" else "count(_load_error)"
-    with duckdb.connect() as connection:
-        connection.execute("SET TimeZone = 'UTC'")
-        return connection.execute(
-            f"""select count(*), {errors}, sha256(coalesce(string_agg(digest, ',' order by digest), ''))
-                from (select *, md5(concat_ws(chr(1), {_values(table, "duckdb")})) as digest
-                      from read_parquet({parquet_files(spark_dir, table)}))"""
-        ).fetchone()
-
-
-def _values(table: str, dialect: str) -> str:
-    """Every column as the same text in both warehouses: NULL as a character no value has, the times
-    in microseconds."""
-    values = []
-    for column in columns_of(table):
-        if column in {"_loaded_at", "loaded_at"}:
-            micros = "unix_micros" if dialect == "spark" else "epoch_us"
-            values.append(f"cast({micros}({column}) as string)")
-        else:
-            values.append(f"coalesce(cast({column} as string), {'char' if dialect == 'spark' else 'chr'}(2))")
-    return ", ".join(values)
-
-
-@pytest.mark.spark
-def test_dbt_registers_the_spark_raw_tables(
-    spark_dir: Path,
-    landing: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark tests not run: no Java")
-    for variable, folder in (
-        ("DBT_TARGET_PATH", "target"),
-        ("DBT_LOG_PATH", "logs"),
-        ("MILESTONES_DUCKDB_TEMP_DIRECTORY", "spill"),
-    ):
-        monkeypatch.setenv(variable, str(tmp_path / folder))
-    monkeypatch.setenv("MILESTONES_TARGET", "spark")
-    first = load_directory(landing, target="spark")
-    (landing / "events_3.jsonl").write_text('{"event_id": "e3"}\n')
-    load_directory(landing, target="spark")  # a second load: a second file in the events folder
-
-    # on-run-start registers the tables; freshness then reads the newest _loaded_at of events and accounts
-    freshness = run_dbt(["source", "freshness"], target="spark", quiet=True)
-    assert freshness.success, freshness.failed
-    sources = json.loads((tmp_path / "target" / "sources.json").read_text())
-    passed = {
-        result["unique_id"].rsplit(".", 1)[1] for result in sources["results"] if result["status"] == "pass"
-    }
-    assert passed == {"events", "accounts"}
-
-    query = " union all ".join(spark_summary_sql(table) for table in [*RAW_TABLES, "_loads"])
-    capsys.readouterr()
-    shown = run_dbt(["show", "--inline", query, "--output", "json", "--limit", "-1"], target="spark")
-    assert shown.success, shown.failed
-    output = capsys.readouterr().out
-    start = re.search(r'\{\s*"show"', output)
-    assert start, output
-    in_spark = {
-        row["table_name"]: row for row in json.JSONDecoder().raw_decode(output[start.start() :])[0]["show"]
-    }
-    for table in [*RAW_TABLES, "_loads"]:
-        row = in_spark[table]
-        assert (row["row_count"], row["error_rows"], row["digest"]) == parquet_summary(spark_dir, table), (
-            table
-        )
-        assert row["types"] == ("bigint,timestamp,bigint" if row["row_count"] else ""), table
-    assert in_spark["_loads"]["row_count"] == len(first.files) + 1
