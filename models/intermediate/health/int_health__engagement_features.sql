@@ -2,7 +2,7 @@
 -- seed names (active_days, event_count, each over one event name or `*`), its raw value over the
 -- var health_engagement_window_days days ending on the scoring date. Only events whose UTC date
 -- lies in that window count, so nothing after the scoring date can reach a score. Events are first
--- rolled up per account, UTC day and event name, so the join to scoring points is of rollups.
+-- rolled up per account, UTC day and feature, so the join to scoring points is of rollups.
 
 with
 
@@ -38,56 +38,55 @@ daily_events as (
     group by 1, 2, 3
 ),
 
-window_days as (
+-- each feature's days: an event name's own days, and for `*` every day with any event. Two equi-joins
+-- rather than one join on "name matches or the feature is '*'", which would not hash.
+named_feature_days as (
     select
-        points.scoring_point_id,
+        daily_events.account_id,
         daily_events.activity_date,
-        daily_events.event_name,
+        feature_definitions.measure,
+        feature_definitions.event_name,
         daily_events.event_count
-    from points
-    inner join daily_events
-        on points.account_id = daily_events.account_id
-    where daily_events.activity_date between points.engagement_window_starts_on and points.scored_on
-),
-
--- two equi-joins rather than one join on "name matches or the feature is '*'", which would not hash
-named_matches as (
-    select
-        window_days.*,
-        feature_definitions.measure,
-        feature_definitions.event_name as feature_event_name
-    from window_days
+    from daily_events
     inner join feature_definitions
-        on window_days.event_name = feature_definitions.event_name
+        on daily_events.event_name = feature_definitions.event_name
 ),
 
-any_event_matches as (
+any_event_feature_days as (
     select
-        window_days.*,
+        daily_events.account_id,
+        daily_events.activity_date,
         feature_definitions.measure,
-        feature_definitions.event_name as feature_event_name
-    from window_days
+        feature_definitions.event_name,
+        sum(daily_events.event_count) as event_count
+    from daily_events
     cross join feature_definitions
     where feature_definitions.event_name = '*'
+    group by 1, 2, 3, 4
 ),
 
-matches as (
-    select * from named_matches
+feature_days as (
+    select * from named_feature_days
     union all
-    select * from any_event_matches
+    select * from any_event_feature_days
 ),
 
+-- one row per feature and day in each point's window: the join that grows with the points (a
+-- history fill has one point per account and day) meets one row per feature-day, not per event name
 measured as (
     select
-        scoring_point_id,
-        measure,
-        feature_event_name as event_name,
+        points.scoring_point_id,
+        feature_days.measure,
+        feature_days.event_name,
         case
-            when measure = 'active_days' then cast(count(distinct activity_date) as {{ type_double() }})
-            else cast(sum(event_count) as {{ type_double() }})
+            when feature_days.measure = 'active_days' then cast(count(*) as {{ type_double() }})
+            else cast(sum(feature_days.event_count) as {{ type_double() }})
         end as raw_value,
-        max(activity_date) as latest_activity_on
-    from matches
+        max(feature_days.activity_date) as latest_activity_on
+    from points
+    inner join feature_days
+        on points.account_id = feature_days.account_id
+    where feature_days.activity_date between points.engagement_window_starts_on and points.scored_on
     group by 1, 2, 3
 ),
 
