@@ -1,5 +1,5 @@
 """`milestones bench`: generate N events, load, build from scratch, land one more day and build
-incrementally; time every phase, measure peak memory, compare with a hand-written DuckDB query and check
+incrementally; time every phase, measure peak memory, compare with a hand-written DuckDB pipeline and check
 the performance targets of docs/performance.md."""
 
 from typing import Any

@@ -1,9 +1,10 @@
 """`milestones bench`: how fast the warehouse builds, and where the time goes (docs/performance.md).
 
 One run: generate about N event rows (the number of accounts calibrated on a small sample), hold back the
-last day, load the rest, build from scratch (`--full-refresh`), time a hand-written DuckDB query of the
-core milestone computation on the same data, land the held-back day and build incrementally. Both builds
-run as of the held-back day. Every phase runs in a child process of its own (see
+last day, load the rest, build from scratch (`--full-refresh`), time a hand-written DuckDB pipeline from the
+same landing files to the same quarantine reasons and fct_account_milestones rows (and check it against the
+product row for row), land the held-back day and build incrementally. Both builds run as of the held-back
+day. Every phase runs in a child process of its own (see
 milestones.bench.phases) so that its peak memory is measured alone.
 
 Everything happens in a work folder (default: a new folder under .tmp/bench/, removed at the end unless
@@ -40,11 +41,13 @@ from milestones.bench.phases import (
     generate_events,
     load_folder,
     max_rss_bytes,
-    reference_query,
+    reference_check,
+    reference_pipeline,
     run_phase,
     split_last_day,
 )
 from milestones.errors import UserError
+from milestones.user_seeds import project_seeds_dir
 
 DAYS = 180
 SEED = 7
@@ -77,6 +80,7 @@ class BenchResult:
     incremental_s: float | None = None
     incremental_ratio: float | None = None
     peak_memory_bytes: int | None = None
+    reference_ratio: float | None = None  # (load + full build) / the reference pipeline
     reference: dict[str, Any] = field(default_factory=dict)
     full_build: dict[str, Any] = field(default_factory=dict)
     incremental_build: dict[str, Any] = field(default_factory=dict)
@@ -186,7 +190,7 @@ def _run(
     # Both builds run as of the held-back day, as a scheduled `milestones build` (no --as-of) would on that
     # day: the same dbt vars let the second build reuse dbt's parse of the first (partial parsing).
     full = _full_build(phase, work, base, day)
-    _reference_query(phase, day)
+    _reference_pipeline(phase, work, base, day)
     _incremental_build(phase, work, day_dir, day, full)
     result.peak_memory_bytes = phase.peak_bytes(PRODUCT_PHASES)
 
@@ -275,16 +279,36 @@ def _full_build(phase: _Phases, work: Path, base: Path, day: date) -> PhaseResul
     return full
 
 
-def _reference_query(phase: _Phases, day: date) -> None:
-    """5. The hand-written reference query on the same data as the full build."""
+def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> None:
+    """5. The hand-written reference pipeline from the same landing files (timed), then its outputs
+    compared with the product's tables row for row (not timed)."""
     result = phase.result
+    out = work / "reference"
     try:
-        result.reference = phase("5/7", "reference query", reference_query, as_of=day).value
+        timed = phase(
+            "5/7",
+            "reference pipeline",
+            reference_pipeline,
+            landing=base,
+            seeds=project_seeds_dir(),
+            as_of=day,
+            out=out,
+        )
+        result.reference = {"seconds": round(timed.seconds, 3), "peak_bytes": timed.peak_bytes, **timed.value}
+        if result.load_s is not None and result.full_build_s is not None and timed.seconds > 0:
+            result.reference_ratio = round((result.load_s + result.full_build_s) / timed.seconds, 2)
+            result.reference["ratio"] = result.reference_ratio
     except Exception as error:  # a finding to report, not a reason to lose the rest of the run
         result.reference = {"error": str(error).strip().splitlines()[0]}
-        phase.say(f"5/7 reference query failed: {result.reference['error']}")
-    if result.full_build_s and result.reference.get("seconds"):
-        result.reference["full_build_ratio"] = round(result.full_build_s / result.reference["seconds"], 2)
+        phase.say(f"5/7 reference pipeline failed: {result.reference['error']}")
+        return
+    try:
+        result.reference.update(phase("5/7", "reference check", reference_check, out=out).value)
+    except Exception as error:  # the product's tables are missing when the build failed early
+        result.reference["comparison_error"] = str(error).strip().splitlines()[0]
+        phase.say(f"5/7 reference check failed: {result.reference['comparison_error']}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, full: PhaseResult) -> None:
@@ -403,23 +427,24 @@ def _build_lines(title: str, details: dict[str, Any]) -> list[str]:
 
 
 def _reference_lines(reference: dict[str, Any]) -> list[str]:
-    if reference.get("seconds"):
-        agreement = (
-            f"; {reference['only_reference']:,} only in it, "
-            f"{reference['only_product']:,} only in the product's"
-            if "only_reference" in reference
-            else f"; not compared: {reference.get('comparison_error')}"
-        )
-        ratio = reference.get("full_build_ratio")
-        return [
-            f"reference query (one DuckDB statement, valid events -> criteria met -> milestone completion, "
-            f"without dependencies and overrides): {reference['seconds']:,.1f}s, "
-            f"{reference['completions']:,} completions{agreement}; full build / reference = "
-            f"{ratio if ratio is not None else '-'}x"
-        ]
     if reference.get("error"):
-        return [f"reference query failed: {reference['error']}"]
-    return []
+        return [f"reference pipeline failed: {reference['error']}"]
+    if not reference.get("seconds"):
+        return []
+    lines = [
+        f"reference pipeline (one DuckDB process, landing files -> quarantine reasons and "
+        f"fct_account_milestones): {reference['seconds']:,.1f}s, peak memory "
+        f"{report.format_bytes(reference.get('peak_bytes'))}; (load + full build) / reference = "
+        f"{report.format_ratio(reference.get('ratio'))}"
+    ]
+    if reference.get("comparison_error"):
+        return [*lines, f"  not compared with the product: {reference['comparison_error']}"]
+    for key, title in (
+        ("event_checks", "quarantine reasons"),
+        ("account_milestones", "fct_account_milestones"),
+    ):
+        lines += report.format_differences(title, reference.get(key))
+    return lines
 
 
 # ------------------------------------------------------------------------------------ environment

@@ -25,7 +25,8 @@ def positive_int(text: str) -> int:
 DESCRIPTION = (
     "Times what a build costs and where the time goes (docs/performance.md): generates about N event "
     "rows, holds back the last day, loads the rest and builds from scratch, times a hand-written DuckDB "
-    "query of the same milestone computation, then lands the held-back day and builds incrementally. "
+    "pipeline from the same landing files to the same tables and checks it row for row, then lands the "
+    "held-back day and builds incrementally. "
     "Every phase runs in a process of its own, timed with its peak memory; the result is printed, "
     "checked against the performance targets and saved as bench_<N>.json. Everything happens in a work "
     "folder: the project's warehouse is never touched."

@@ -3,7 +3,7 @@
 `run_phase` starts a spawned Python process (not forked: a fork would start with this process's memory),
 runs one of the functions below in it and returns its value, its wall time (measured inside the child,
 without the start-up of the child itself) and two high-water marks: the child's own maximum resident set
-size (the loader and the reference query run DuckDB in it) and that of the processes it waited for (dbt,
+size (the loader and the reference pipeline run DuckDB in it) and that of the processes it waited for (dbt,
 which `milestones build` runs as a child process of its own). Output goes straight to this terminal.
 """
 
@@ -146,34 +146,22 @@ def build(as_of: date, full_refresh: bool, keep_run_results: Path) -> dict[str, 
     return {"exit_code": exit_code, "run_results": copied, "dbt_seconds": sum(dbt_seconds) or None}
 
 
-def reference_query(as_of: date) -> dict[str, Any]:
-    """Time the hand-written query (milestones.bench.reference) on the warehouse, then compare its
-    completions with the same rule applied to the product's criteria (not timed)."""
-    from milestones.bench.reference import REFERENCE_TABLE, product_completions_sql, reference_sql
-    from milestones.warehouse import connect, resolve
+def reference_pipeline(landing: Path, seeds: Path, as_of: date, out: Path) -> dict[str, Any]:
+    """The hand-written reference (milestones.bench.reference) from the landing files and the seeds to its
+    two outputs, written to `out`; a plain DuckDB of its own, nothing of the product's warehouse."""
+    from milestones.bench.reference import connect, run_reference, write_outputs
 
-    schema = resolve().schema
-    with connect(read_only=True) as connection:
-        connection.execute("SET enable_progress_bar = false")
-        started = time.perf_counter()
-        connection.execute(f"CREATE TEMP TABLE {REFERENCE_TABLE} AS {reference_sql(schema, as_of)}")
-        seconds = time.perf_counter() - started
-        outcome: dict[str, Any] = {"seconds": round(seconds, 3)}
-        (outcome["completions"],) = connection.execute(f"SELECT count(*) FROM {REFERENCE_TABLE}").fetchone()
-        try:
-            connection.execute(f"CREATE TEMP TABLE product AS {product_completions_sql(schema, as_of)}")
-            outcome["product_completions"], outcome["only_reference"], outcome["only_product"] = (
-                connection.execute(
-                    f"""
-                    SELECT
-                        (SELECT count(*) FROM product),
-                        (SELECT count(*) FROM (
-                            SELECT * FROM {REFERENCE_TABLE} EXCEPT ALL SELECT * FROM product)),
-                        (SELECT count(*) FROM (
-                            SELECT * FROM product EXCEPT ALL SELECT * FROM {REFERENCE_TABLE}))
-                    """
-                ).fetchone()
-            )
-        except Exception as error:  # the product tables are missing when the build failed early
-            outcome["comparison_error"] = str(error).splitlines()[0]
-    return outcome
+    with connect() as connection:
+        landed = run_reference(connection, Path(landing), Path(seeds), as_of)
+        return {"landed_rows": landed, "output_rows": write_outputs(connection, Path(out))}
+
+
+def reference_check(out: Path) -> dict[str, Any]:
+    """Compare the reference's outputs in `out` with the product's tables in the warehouse, row for row."""
+    from milestones.bench.reference import connect
+    from milestones.bench.reference_check import compare_with_product
+    from milestones.warehouse import resolve
+
+    place = resolve()
+    with connect() as connection:
+        return compare_with_product(connection, Path(out), place.path, place.schema)

@@ -299,6 +299,8 @@ TABLE_COLUMNS = (
     ("incremental_s", "incremental s"),
     ("incremental_ratio", "incremental/full"),
     ("peak_memory_bytes", "peak memory"),
+    # (load + full build) / the hand-written reference pipeline over the same landing files
+    ("reference_ratio", "vs reference"),
 )
 
 
@@ -313,7 +315,29 @@ def _cell(key: str, value: Any) -> str:
         return f"{value:.1%}"
     if key == "peak_memory_bytes":
         return format_bytes(value)
+    if key == "reference_ratio":
+        return format_ratio(value)
     return f"{value:,.1f}"
+
+
+def format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}x"
+
+
+def format_differences(title: str, compared: dict[str, Any] | None) -> list[str]:
+    """The reference-vs-product comparison of one output: the counts, and examples when rows differ."""
+    if not compared:
+        return [f"  {title}: not compared"]
+    only_reference, only_product = compared["only_reference"], compared["only_product"]
+    verdict = "agree" if only_reference == only_product == 0 else "DIFFER"
+    lines = [
+        f"  {title}: {verdict}; {compared['rows']:,} rows in the reference, "
+        f"{compared['product_rows']:,} in the product; {only_reference:,} rows only in the reference, "
+        f"{only_product:,} only in the product"
+    ]
+    for side in ("only_reference", "only_product"):
+        lines += [f"    {side.replace('_', ' ')}: {row}" for row in compared.get(f"{side}_examples", [])]
+    return lines
 
 
 def format_table(rows: Sequence[dict[str, Any]], markdown: bool = False) -> str:

@@ -249,17 +249,19 @@ def test_format_table_aligns_the_columns() -> None:
         "incremental_s": 30.0,
         "incremental_ratio": 0.5,
         "peak_memory_bytes": 2 * 1024**3,
+        "reference_ratio": 12.345,
     }
     text = report.format_table([row, {**row, "incremental_s": None}])
     header, rule, first, second = text.splitlines()
     expected = "events | load s | full build s | events/s | incremental s | incremental/full | peak memory"
+    expected += " | vs reference"
     assert header.split() == expected.replace("|", "").split()
-    assert first.split() == ["1,234,567", "12.3", "60.0", "20,576", "30.0", "50.0%", "2.00", "GiB"]
+    assert first.split() == ["1,234,567", "12.3", "60.0", "20,576", "30.0", "50.0%", "2.00", "GiB", "12.3x"]
     assert second.split()[4] == "-"
     assert len({len(line) for line in (header, rule, first, second)}) == 1
     markdown = report.format_table([row], markdown=True).splitlines()
     assert markdown[0].startswith("| events | load s | full build s |")
-    assert markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 2.00 GiB |"
+    assert markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 2.00 GiB | 12.3x |"
 
 
 # ------------------------------------------------------------------------------------ the day split
@@ -403,11 +405,22 @@ def test_small_bench_run_end_to_end(
         assert 0 < timing["busy_s"] <= timing["wall_s"]
         assert timing["overhead_s"] == pytest.approx(timing["wall_s"] - timing["busy_s"], abs=0.01)
     reference = saved["reference"]
-    assert reference["seconds"] > 0 and reference["full_build_ratio"] > 0
-    assert reference["only_reference"] + reference["only_product"] <= max(2, 0.05 * reference["completions"])
+    assert reference["seconds"] > 0 and reference["peak_bytes"] > 10 * 1024**2
+    assert reference["ratio"] == saved["reference_ratio"]
+    assert reference["ratio"] == pytest.approx(
+        (saved["load_s"] + saved["full_build_s"]) / reference["seconds"], rel=0.01
+    )
+    # the reference read the same landing files as the product's load, and agrees with it row for row
+    assert reference["landed_rows"]["events"] == saved["events_full_build"]
+    for output in ("event_checks", "account_milestones"):
+        assert reference[output]["only_reference"] == reference[output]["only_product"] == 0, output
+        assert reference[output]["rows"] == reference[output]["product_rows"] > 0, output
+    assert {"reference pipeline", "reference check"} <= {p["phase"] for p in saved["phases"]}
     assert saved["targets"][0]["verdict"] == "not checked"
     assert {p["phase"] for p in saved["phases"]} >= {"load", "full build", "load day", "incremental build"}
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # cleaned up
     printed = capsys.readouterr().out
-    assert "incremental/full" in printed
+    assert "incremental/full" in printed and "vs reference" in printed
+    assert f"(load + full build) / reference = {reference['ratio']:,.1f}x" in printed
+    assert printed.count(": agree;") == 2
     assert "targets:" in printed
