@@ -24,8 +24,14 @@
 
 
 {% macro as_of_date() %}
-    {#- "Today" as a date literal: var as_of_date, else the current UTC date (docs/rules.md §2). -#}
+    {#- "Today" as a date literal: var as_of_date, else the environment variable MILESTONES_AS_OF_DATE
+        (what `milestones build --as-of` sets), else the current UTC date (docs/rules.md §2). The
+        environment is read only when executing: dbt then never parses the project again because the
+        day changed (it does for a changed var). -#}
     {%- set configured = var('as_of_date', '') -%}
+    {%- if not configured and execute -%}
+        {%- set configured = env_var('MILESTONES_AS_OF_DATE', '') -%}
+    {%- endif -%}
     {%- if configured -%}
         {%- set today = modules.datetime.date.fromisoformat(configured | string) -%}
     {%- else -%}

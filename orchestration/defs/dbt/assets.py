@@ -7,13 +7,14 @@ decides): dbt leaves the CRM snapshot out, and the delivery assets deliver nothi
 """
 
 # no `from __future__ import annotations`: Dagster reads the config class from the annotation
+import os
 from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliInvocation, DbtCliResource, dbt_assets
 from pydantic import Field
 
-from milestones.build.dbt import UNIT_TEST_EXCLUSION, dbt_vars, prepare_environment
+from milestones.build.dbt import AS_OF_ENV, UNIT_TEST_EXCLUSION, prepare_environment
 from milestones.build.optional_seeds import WITHHELD_DELIVERY, withheld_delivery
 from milestones.build.run import bad_seed_row_lines
 from milestones.delivery.guard import Decision, decide, record_if_delivered
@@ -54,7 +55,9 @@ def delivery_decision(config: DbtBuildConfig) -> Decision:
     return decide(as_of(config), move_back=config.move_delivery_back)
 
 
-def run_build_config(context: dg.AssetExecutionContext) -> DbtBuildConfig:
+def run_build_config(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> DbtBuildConfig:
     """The dbt step's config in the current run (its defaults when the run has none), so that the
     delivery assets decide as the dbt step did."""
     ops = (context.run.run_config or {}).get("ops", {})
@@ -63,9 +66,7 @@ def run_build_config(context: dg.AssetExecutionContext) -> DbtBuildConfig:
 
 def build_args(config: DbtBuildConfig, delivery: Decision, withheld: bool = False) -> list[str]:
     """The dbt command: what `milestones build` runs, for the selected assets."""
-    import json
-
-    args = ["build", *UNIT_TEST_EXCLUSION, "--vars", json.dumps(dbt_vars(as_of(config)))]
+    args = ["build", *UNIT_TEST_EXCLUSION]
     if config.full_refresh:
         args.append("--full-refresh")
     return args + (list(WITHHELD_DELIVERY) if withheld else delivery.dbt_arguments())
@@ -85,7 +86,9 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
     if summary:
         context.log.info(summary)
     # as in `milestones build`: optional-seed rows that break their rules withhold the delivery
-    withheld = withheld_delivery(delivery, None, dbt_vars(as_of(config)), config.full_refresh)
+    withheld = withheld_delivery(delivery, None, config.full_refresh)
+    # dagster-dbt's dbt process inherits this process's environment: "today" as `milestones build` passes it
+    os.environ[AS_OF_ENV] = as_of(config).isoformat()
     invocation = dbt.cli(build_args(config, delivery, bool(withheld)), context=context)
     try:
         # events follow once dbt has exited, with row counts and columns read then (metadata.py)

@@ -111,21 +111,27 @@ def prepare_environment() -> None:
 UNIT_TEST_EXCLUSION = ("--exclude", "resource_type:unit_test")
 
 
-def dbt_vars(as_of: date | None, extra: dict[str, object] | None = None) -> dict[str, object]:
-    values: dict[str, object] = {"as_of_date": as_of.isoformat()} if as_of else {}
-    values.update(extra or {})
-    return values
+# "Today" reaches dbt as an environment variable, not a dbt var: dbt parses the whole project again
+# whenever a var changes, and the as-of date changes every day. macros/cross_db/timestamps.sql reads it
+# only when executing, so dbt's partial parse never depends on it.
+AS_OF_ENV = "MILESTONES_AS_OF_DATE"
+
+
+def as_of_environment(as_of: date | None) -> dict[str, str]:
+    """The environment a dbt invocation needs for `as_of` (none: dbt takes the current UTC date)."""
+    return {AS_OF_ENV: as_of.isoformat()} if as_of else {}
 
 
 def run_dbt(
     command: Sequence[str],
     *,
     target: str | None = None,
+    as_of: date | None = None,
     variables: dict[str, object] | None = None,
     quiet: bool = False,
 ) -> DbtOutcome:
-    """Invoke dbt (e.g. ["build", "--full-refresh"]); its progress goes to this process's stdout, or
-    with `quiet` nowhere (a check before the build: dbt's log file still has it all)."""
+    """Invoke dbt (e.g. ["build", "--full-refresh"]) as of a day; its progress goes to this process's
+    stdout, or with `quiet` nowhere (a check before the build: dbt's log file still has it all)."""
     prepare_environment()
     logs = log_dir()
     args = [*command, "--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
@@ -143,7 +149,7 @@ def run_dbt(
     # off a terminal dbt's own lines are the progress: no other lines besides them
     with progress(f"dbt {command[0]}", unit="nodes", enabled=not quiet, plain=False) as bar:
         stream = _ProgressStream(bar, shown=not quiet)
-        returncode = _stream_child([_dbt_executable(), *args], stream)
+        returncode = _stream_child([_dbt_executable(), *args], stream, as_of_environment(as_of))
     log_path = logs / "dbt.log"
     stream.append_unlogged_output(log_path)
     failed = read_failures(results_path)
@@ -158,9 +164,14 @@ def run_dbt(
     )
 
 
-def _stream_child(command: list[str], stream: _ProgressStream) -> int:
+def _stream_child(command: list[str], stream: _ProgressStream, environment: dict[str, str]) -> int:
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        env={**os.environ, **environment},
     )
     assert process.stdout is not None
     try:

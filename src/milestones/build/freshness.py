@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from milestones.build.dbt import dbt_vars, first_meaningful_line, log_dir, run_dbt, target_dir
+from milestones.build.dbt import first_meaningful_line, log_dir, run_dbt, target_dir
 
 SELECTION = "source:landing"
 SECONDS_PER_DAY = 86_400
@@ -66,12 +66,12 @@ def blocks_delivery(results: list[Freshness], delivers: bool) -> bool:
 
 def source_freshness(as_of: date | None, target: str | None) -> list[Freshness] | None:
     """`dbt source freshness` of the landing source, quietly (its log goes to the dbt log file); None
-    when dbt wrote no results. The build's dbt vars are passed so dbt's partial parse is shared."""
+    when dbt wrote no results. It shares the build's partial parse (the as-of date is no dbt var)."""
     results_path = target_dir() / "sources.json"
     results_path.unlink(missing_ok=True)
     # exit 1 when a table is past its error threshold: the results file says which, not the outcome
     command = ["source", "freshness", "--select", SELECTION]
-    run_dbt(command, target=target, variables=dbt_vars(as_of), quiet=True)
+    run_dbt(command, target=target, as_of=as_of, quiet=True)
     return read_results(results_path)
 
 

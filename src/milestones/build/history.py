@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from milestones.build.dbt import UNIT_TEST_EXCLUSION, DbtOutcome, dbt_vars, run_dbt
+from milestones.build.dbt import UNIT_TEST_EXCLUSION, DbtOutcome, run_dbt
 from milestones.build.run import failure_summary
 from milestones.delivery.guard import decide
 from milestones.delivery.publish import publish
@@ -143,7 +143,7 @@ def run_history(
         outcome = run_dbt(
             ["build", *UNIT_TEST_EXCLUSION, "--select", *FINISH_SELECTION],
             target=target,
-            variables=dbt_vars(plan.as_of),
+            as_of=plan.as_of,
         )
     if not outcome.success:
         _print_failures(outcome, target)
@@ -175,9 +175,7 @@ def _fill(plan: HistoryPlan, target: str | None) -> DbtOutcome | None:
         for batch in plan.batches:
             progress.update(task, description=f"{batch[0]} to {batch[-1]}")
             with _days_for_dbt(batch):
-                outcome = run_dbt(
-                    ["run", "--select", *FILL_SELECTION], target=target, variables=dbt_vars(plan.as_of)
-                )
+                outcome = run_dbt(["run", "--select", *FILL_SELECTION], target=target, as_of=plan.as_of)
             if not outcome.success:
                 return outcome
             progress.advance(task, len(batch))

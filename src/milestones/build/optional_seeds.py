@@ -13,6 +13,7 @@ and prints the rows as warnings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from milestones import paths
 from milestones.build.dbt import DbtOutcome, FailedNode, failed_node, read_manifest, run_dbt, target_dir
@@ -54,7 +55,7 @@ def optional_seed_problems(outcome: DbtOutcome) -> OptionalSeedProblems:
     return OptionalSeedProblems(tagged(OPTIONAL_SEED_TAG), tagged(OPTIONAL_SEED_REFERENCE_TAG))
 
 
-def check(target: str | None, variables: dict[str, object], full_refresh: bool = False) -> list[FailedNode]:
+def check(target: str | None, as_of: date, full_refresh: bool = False) -> list[FailedNode]:
     """The well-formedness tests that warn, run quietly before a delivering build with only the seeds
     they read (the build runs them again and says what they found). A pass is remembered (in dbt's
     target folder, by a hash of the files the verdict depends on: the rules are the same SQL on every
@@ -65,7 +66,7 @@ def check(target: str | None, variables: dict[str, object], full_refresh: bool =
     command = ["build", "--select", f"+tag:{OPTIONAL_SEED_TAG}", "--indirect-selection", "empty"]
     if full_refresh:
         command.append("--full-refresh")
-    outcome = run_dbt(command, target=target, variables=variables, quiet=True)
+    outcome = run_dbt(command, target=target, as_of=as_of, quiet=True)
     broken = optional_seed_problems(outcome).broken_rules
     if outcome.success and not broken:
         passed.parent.mkdir(parents=True, exist_ok=True)
@@ -73,15 +74,13 @@ def check(target: str | None, variables: dict[str, object], full_refresh: bool =
     return broken
 
 
-def withheld_delivery(
-    delivery: Decision, target: str | None, variables: dict[str, object], full_refresh: bool = False
-) -> list[FailedNode]:
+def withheld_delivery(delivery: Decision, target: str | None, full_refresh: bool = False) -> list[FailedNode]:
     """The optional-seed rules a delivering build breaks, checked before its dbt build: dbt writes the
     CRM snapshot in the same build as the models, so a row breaking them must be known first for
     the build to deliver nothing. An analysis build delivers nothing anyway: none."""
     if not delivery.delivers:
         return []
-    return check(target, variables, full_refresh)
+    return check(target, delivery.as_of, full_refresh)
 
 
 def _test_tags() -> dict[str, list[str]]:

@@ -10,7 +10,6 @@ from milestones.build.dbt import (
     UNIT_TEST_EXCLUSION,
     DbtOutcome,
     FailedNode,
-    dbt_vars,
     first_meaningful_line,
     node_labels,
     run_dbt,
@@ -52,15 +51,14 @@ def run_build(
     delivery = decide(as_of, move_back=move_delivery_back, target=target)
     if not check_freshness(as_of, target, delivery.delivers):  # landing freshness (docs/rules.md §3)
         return 1
-    variables = dbt_vars(as_of)
-    withheld = withheld_delivery(delivery, target, variables, full_refresh)
+    withheld = withheld_delivery(delivery, target, full_refresh)
     command = ["build", *UNIT_TEST_EXCLUSION]
     if full_refresh:
         command.append("--full-refresh")
     if select:
         command += ["--select", select]
     command += WITHHELD_DELIVERY if withheld else delivery.dbt_arguments()
-    outcome = run_dbt(command, target=target, variables=variables)
+    outcome = run_dbt(command, target=target, as_of=as_of)
     if not withheld:
         record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
     if not outcome.success:

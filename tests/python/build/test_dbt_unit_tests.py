@@ -13,10 +13,10 @@ from conftest import SAMPLE_END, environment
 
 
 def test_every_dbt_unit_test_passes(built_duckdb: Path) -> None:
-    from milestones.build.dbt import dbt_vars, run_dbt
+    from milestones.build.dbt import run_dbt
 
     with environment(MILESTONES_DUCKDB_PATH=str(built_duckdb), MILESTONES_TARGET="duckdb"):
-        outcome = run_dbt(["test", "--select", "test_type:unit"], variables=dbt_vars(SAMPLE_END))
+        outcome = run_dbt(["test", "--select", "test_type:unit"], as_of=SAMPLE_END)
     assert outcome.success, [f"{failed.unique_id}: {failed.message}" for failed in outcome.failed]
     results = Path(outcome.run_results_path).read_text()
     assert results.count('"unique_id": "unit_test.') >= 30, "the unit tests ran"

@@ -123,13 +123,11 @@ def test_band_movements_read_the_filled_weeks(filled: tuple[Path, list[tuple]]) 
 
 
 def test_full_refresh_keeps_the_past_days(filled: tuple[Path, list[tuple]], tmp_path: Path) -> None:
-    from milestones.build.dbt import dbt_vars, run_dbt
+    from milestones.build.dbt import run_dbt
 
     database = _copy_warehouse(filled[0], tmp_path / "refreshed.duckdb")
     with environment(MILESTONES_DUCKDB_PATH=str(database)):
-        outcome = run_dbt(
-            ["run", "--full-refresh", "--select", "int_accounts__status_history"], variables=dbt_vars(D1)
-        )
+        outcome = run_dbt(["run", "--full-refresh", "--select", "int_accounts__status_history"], as_of=D1)
     assert outcome.success
     assert _rows(database, D0) == _rows(filled[0], D0)
 

@@ -27,10 +27,10 @@ ENGAGEMENT_EVENTS = ("page_viewed", "user_logged_in")
 
 
 def _build() -> None:
-    from milestones.build.dbt import dbt_vars, run_dbt
+    from milestones.build.dbt import run_dbt
 
     for command in (["seed"], ["run", "--select", SELECTED]):
-        outcome = run_dbt(command, variables=dbt_vars(SAMPLE_END))
+        outcome = run_dbt(command, as_of=SAMPLE_END)
         assert outcome.success, outcome.failed
 
 

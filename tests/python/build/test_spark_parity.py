@@ -161,7 +161,7 @@ def spark_dir(spark_builds: SparkBuilds) -> Path:
 @pytest.fixture(scope="module")
 def full_duckdb(spark_dir: Path, dbt_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same landed rows (Spark's raw Parquet files, load times and all) in DuckDB, built once."""
-    from milestones.build.dbt import UNIT_TEST_EXCLUSION, dbt_vars, run_dbt
+    from milestones.build.dbt import UNIT_TEST_EXCLUSION, run_dbt
     from milestones.load import load_directory
 
     database = tmp_path_factory.mktemp("full") / "milestones.duckdb"
@@ -183,7 +183,7 @@ def full_duckdb(spark_dir: Path, dbt_artifacts: Path, tmp_path_factory: pytest.T
     ):
         # the models only: DuckDB's build with its tests and deliveries is tested elsewhere
         command = ["build", *UNIT_TEST_EXCLUSION, "--exclude", "resource_type:test", "--full-refresh"]
-        outcome = run_dbt(command, target="duckdb", variables=dbt_vars(SAMPLE_END), quiet=True)
+        outcome = run_dbt(command, target="duckdb", as_of=SAMPLE_END, quiet=True)
         assert outcome.success, f"dbt build failed on DuckDB; see {outcome.log_path}"
     return database
 

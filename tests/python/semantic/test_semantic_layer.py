@@ -26,7 +26,7 @@ import duckdb
 import pytest
 
 from conftest import SAMPLE_END, environment
-from milestones.build.dbt import dbt_vars, profiles_dir, run_dbt
+from milestones.build.dbt import profiles_dir, run_dbt
 from milestones.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
@@ -186,7 +186,7 @@ def _stand_in_project(folder: Path, session_target: Path) -> Path:
     if state.exists():  # dbt then re-parses only what changed since the session's build
         shutil.copy(state, target)
     with environment(DBT_TARGET_PATH=str(target)):
-        outcome = run_dbt(["parse"], variables=dbt_vars(SAMPLE_END))
+        outcome = run_dbt(["parse"], as_of=SAMPLE_END)
     assert outcome.success, outcome.failed
     (folder / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
     return folder
