@@ -243,6 +243,53 @@ def duckdb_config() -> dict[str, str]:
     return config
 
 
+def append_record(warehouse: Warehouse, schema: str, table: str, row: dict[str, tuple[Any, str]]) -> None:
+    """Adds one row (column: (value, SQL type)) to a small table only this project's Python writes (the
+    delivery and validation records), made with its schema on first use."""
+    if isinstance(warehouse, SparkWarehouse):  # Spark's tables are Parquet folders: a file per row
+        warehouse.append_row(schema, table, row)
+        return
+    connection = warehouse.connect(read_only=False)
+    try:
+        cursor = connection.cursor()
+        columns = ", ".join(row)
+        cursor.execute(f"create schema if not exists {schema}")
+        definitions = ", ".join(f"{column} {sql_type}" for column, (_, sql_type) in row.items())
+        cursor.execute(f"create table if not exists {schema}.{table} ({definitions})")
+        values = ", ".join(warehouse.placeholder for _ in row)
+        cursor.execute(
+            f"insert into {schema}.{table} ({columns}) values ({values})",
+            [value for value, _ in row.values()],
+        )
+        cursor.close()
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def latest_record(warehouse: Warehouse, schema: str, table: str, order_by: str) -> dict[str, Any] | None:
+    """The last row (by `order_by`) of a table `append_record` writes; None before the first one."""
+    if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.exists():
+        return None
+    if isinstance(warehouse, SparkWarehouse) and not warehouse.tables_dir.is_dir():
+        return None
+    connection = warehouse.connect(read_only=True)
+    try:
+        cursor = connection.cursor()
+        p = warehouse.placeholder
+        where = f"table_schema = {p} and table_name = {p}"
+        cursor.execute(f"select count(*) from information_schema.tables where {where}", [schema, table])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f"select * from {schema}.{table} order by {order_by} desc limit 1")
+        names = [description[0] for description in cursor.description]
+        found = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return dict(zip(names, found, strict=True)) if found else None
+
+
 # folders Spark and the project's incremental strategies work in, not tables (macros/spark/)
 SPARK_WORK_SUFFIXES = ("__dbt_tmp", "__dbt_stage")
 

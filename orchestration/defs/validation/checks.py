@@ -58,9 +58,12 @@ VALIDATED_KEYS = [_KEYS[relation] for relation in sorted(_SUITES)]
 def great_expectations_validation(context: dg.AssetCheckExecutionContext):
     from milestones.errors import UserError
     from milestones.validation import validate_warehouse
+    from orchestration.defs.dbt.assets import run_build_config
 
+    # like `milestones build`: the rows the dbt step (re)checked, every row after a full refresh
+    everything = run_build_config(context).full_refresh
     try:
-        report = validate_warehouse(log=context.log.debug)
+        report = validate_warehouse(log=context.log.debug, everything=everything)
     except UserError as error:
         retry_if_transient(error)
         raise

@@ -70,8 +70,9 @@ def run_build(
         return 1
     for node in seed_problems.unknown_names:  # rows the models ignore
         print("\n".join(f"warning: {row}" for row in _failure_rows(node, target)[:MAX_ROWS]))
-    # the data validations read the marts the build just wrote (Data Docs under reports/data_docs)
-    validation = validate_warehouse(target=target)
+    # the data validations read the rows the build just (re)checked, every row after a full refresh
+    # (Data Docs under reports/data_docs)
+    validation = validate_warehouse(target=target, everything=full_refresh)
     if not validation.ok:  # the failure message, like a failed dbt build's, is what stderr holds
         sys.stderr.write(f"milestones build: {validation.summary()}\n")
         return 1

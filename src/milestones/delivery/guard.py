@@ -23,15 +23,14 @@ the CRM side really holds. A delivering `milestones build` whose optional seeds 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from milestones.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse, resolve
+from milestones.warehouse import Warehouse, append_record, latest_record, resolve
 
 DELIVERIES_TABLE = "deliveries"
 # dbt's node selection that leaves the CRM snapshot out of an analysis build
@@ -87,61 +86,19 @@ def deliveries_relation(warehouse: Warehouse) -> tuple[str, str]:
 def last_delivered(target: str | None = None) -> date | None:
     """The as-of date of the latest recorded delivery; None before the first one."""
     warehouse = resolve(target)
-    if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.exists():
-        return None
-    if isinstance(warehouse, SparkWarehouse) and not warehouse.tables_dir.is_dir():
-        return None
-    schema, table = deliveries_relation(warehouse)
-    with _connection(warehouse, read_only=True) as connection:
-        found = _fetch(
-            connection,
-            warehouse,
-            "select count(*) from information_schema.tables where table_schema = {p} and table_name = {p}",
-            [schema, table],
-        )
-        if not found[0][0]:
-            return None
-        latest = _fetch(
-            connection,
-            warehouse,
-            f"select as_of_date from {schema}.{table} order by delivered_at desc limit 1",
-        )
-    return _as_date(latest[0][0]) if latest else None
+    latest = latest_record(warehouse, *deliveries_relation(warehouse), order_by="delivered_at")
+    return _as_date(latest["as_of_date"]) if latest else None
 
 
 def record_delivery(decision: Decision, target: str | None = None) -> None:
     """Append the delivery to `<schema>_delivery.deliveries` (made on first use)."""
     warehouse = resolve(target)
-    schema, table = deliveries_relation(warehouse)
-    delivered_at = datetime.now(UTC).replace(tzinfo=None)
-    if isinstance(warehouse, SparkWarehouse):  # a table only this module writes: a file per row
-        warehouse.append_row(
-            schema,
-            table,
-            {
-                "as_of_date": (decision.as_of, "date"),
-                "delivered_at": (delivered_at, "timestamp"),
-                "is_move_back": (decision.moves_back, "boolean"),
-            },
-        )
-        return
-    with _connection(warehouse, read_only=False) as connection:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(f"create schema if not exists {schema}")
-            cursor.execute(
-                f"create table if not exists {schema}.{table} ("
-                "as_of_date date not null, delivered_at timestamp not null, is_move_back boolean not null)"
-            )
-            p = warehouse.placeholder
-            columns = "as_of_date, delivered_at, is_move_back"
-            cursor.execute(
-                f"insert into {schema}.{table} ({columns}) values ({p}, {p}, {p})",
-                [decision.as_of, delivered_at, decision.moves_back],
-            )
-        finally:
-            cursor.close()
-        connection.commit()
+    row = {
+        "as_of_date": (decision.as_of, "date"),
+        "delivered_at": (datetime.now(UTC).replace(tzinfo=None), "timestamp"),
+        "is_move_back": (decision.moves_back, "boolean"),
+    }
+    append_record(warehouse, *deliveries_relation(warehouse), row)
 
 
 def record_if_delivered(
@@ -166,24 +123,6 @@ def run_results(path: Path | None) -> list[dict[str, Any]]:
     if path is None or not path.exists():
         return []
     return json.loads(path.read_text()).get("results", [])
-
-
-@contextlib.contextmanager
-def _connection(warehouse: Warehouse, read_only: bool) -> Iterator[Any]:
-    connection = warehouse.connect(read_only=read_only)
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def _fetch(connection: Any, warehouse: Warehouse, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql.format(p=warehouse.placeholder), list(parameters))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 def _as_date(value: Any) -> date:

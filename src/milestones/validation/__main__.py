@@ -1,4 +1,6 @@
-"""`python -m milestones.validation [--target T] [--data-docs DIR] [--list]`: validate the built warehouse.
+"""`python -m milestones.validation [--target T] [--data-docs DIR] [--new-rows] [--list]`: validate the
+built warehouse: every event row, or with --new-rows only those the builds checked since the last passed
+validation (what `milestones build` does).
 
 Exit code 0 when every expectation passed, 1 when one failed, 2 on a usage or input error.
 """
@@ -20,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         "--data-docs", type=Path, default=None, help="Data Docs folder (default reports/data_docs)"
     )
     parser.add_argument("--seeds", type=Path, default=None, help="folder with the tracking plan CSVs")
+    parser.add_argument(
+        "--new-rows",
+        action="store_true",
+        help="only the rows checked since the last passed validation (what milestones build reads)",
+    )
     parser.add_argument("--list", action="store_true", help="print the generated suites and exit")
     args = parser.parse_args(argv)
     try:
@@ -30,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from milestones.validation.runner import validate_warehouse
 
-        report = validate_warehouse(args.target, args.data_docs, seeds_dir=args.seeds)
+        report = validate_warehouse(
+            args.target, args.data_docs, seeds_dir=args.seeds, everything=not args.new_rows
+        )
     except UserError as error:
         sys.stderr.write(f"validation: {error}\n")
         return 2

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from milestones.validation.suites import TYPE_SUFFIX, Dataset
+from milestones.validation.suites import CHECKED_EVENTS, TYPE_SUFFIX, Dataset
 
 DEFAULT_BATCH_ROWS = 200_000
 
@@ -101,11 +101,32 @@ def dialect_for(warehouse: Any) -> Dialect:
 class WarehouseReader:
     """Counts and reads datasets from one open DB-API connection (DuckDB or psycopg2)."""
 
-    def __init__(self, connection: Any, dialect: Dialect, rows_per_batch: int | None = None):
+    def __init__(
+        self,
+        connection: Any,
+        dialect: Dialect,
+        rows_per_batch: int | None = None,
+        since_load_id: int | None = None,
+    ):
         self.connection = connection
         self.dialect = dialect
         self.rows_per_batch = rows_per_batch or batch_rows()
+        # only the rows the contract model (re)checked after this load (milestones.validation.scope)
+        self.since_load_id = since_load_id
         self._counts: dict[tuple[str, str], dict[str, int]] = {}
+
+    def _new_rows(self, dataset: Dataset) -> tuple[str, list[Any]]:
+        """The where clause (and its parameters) keeping the rows checked after `since_load_id`."""
+        if self.since_load_id is None:
+            return "1 = 1", []
+        p = self.dialect.placeholder
+        if dataset.relation == CHECKED_EVENTS:
+            return f"processed_load_id > {p}", [self.since_load_id]
+        checked = f"{self.dialect.schema}_intermediate.{CHECKED_EVENTS}"
+        return (
+            f"raw_row_id in (select raw_row_id from {checked} where processed_load_id > {p})",
+            [self.since_load_id],
+        )
 
     # -- queries ----------------------------------------------------------------------------------
     def _query(self, dataset: Dataset) -> tuple[list[str], list[Any], list[str], str, list[Any]]:
@@ -131,7 +152,8 @@ class WarehouseReader:
             ]
             if dataset.partition_key == "event_id":
                 expressions, names = expressions[1:], names[1:]
-            return expressions, [], names, "1 = 1", []
+            where, where_params = self._new_rows(dataset)
+            return expressions, [], names, where, where_params
         # event_properties: a value column and a kind column per planned property
         expressions = [dataset.partition_key]
         params: list[Any] = []
@@ -141,8 +163,9 @@ class WarehouseReader:
             expressions += [text, kind]
             params += [d.key(prop.name)] * count
             names += [prop.name, prop.name + TYPE_SUFFIX]
-        where = f"event_name = {p} and {d.json_kind('properties')} = 'object'"
-        return expressions, params, names, where, [dataset.event_name]
+        new_rows, new_params = self._new_rows(dataset)
+        where = f"event_name = {p} and {d.json_kind('properties')} = 'object' and {new_rows}"
+        return expressions, params, names, where, [dataset.event_name, *new_params]
 
     def relation(self, dataset: Dataset) -> str:
         return self.dialect.relation(dataset)
@@ -158,11 +181,14 @@ class WarehouseReader:
         """Rows per event name (with a properties object) of a layer, counted once."""
         key = (dataset.layer, dataset.relation)
         if key not in self._counts:
+            new_rows, params = self._new_rows(dataset)
             sql = (
                 f"select event_name, count(*) from {self.relation(dataset)} "
-                f"where {self.dialect.json_kind('properties')} = 'object' group by event_name"
+                f"where {self.dialect.json_kind('properties')} = 'object' and {new_rows} group by event_name"
             )
-            self._counts[key] = {name: int(rows) for name, rows in self._fetch(sql, []) if name is not None}
+            self._counts[key] = {
+                name: int(rows) for name, rows in self._fetch(sql, params) if name is not None
+            }
         return self._counts[key]
 
     def batches(self, dataset: Dataset, rows: int | None = None) -> Iterator[tuple[int, int, pd.DataFrame]]:

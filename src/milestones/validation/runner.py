@@ -22,6 +22,13 @@ from typing import Any
 from milestones import paths
 from milestones.progress import progress
 from milestones.validation.batches import WarehouseReader, dialect_for
+from milestones.validation.scope import (
+    checked_state,
+    decide_scope,
+    last_validation,
+    record_validation,
+    suites_fingerprint,
+)
 from milestones.validation.suites import Check, Suite, contract_rate_min_rows, generate_suites
 
 DATA_DOCS_SITE = "milestones"
@@ -73,6 +80,7 @@ class ValidationReport:
     suites: list[SuiteOutcome] = field(default_factory=list)
     data_docs_dir: Path | None = None
     data_docs_index: Path | None = None
+    scope: str = "every row"
 
     @property
     def expectations_evaluated(self) -> int:
@@ -83,7 +91,7 @@ class ValidationReport:
         lines = [
             f"validation {'passed' if self.ok else 'FAILED'}: {self.expectations_evaluated} expectations in "
             f"{len(validated)} suites ({len(self.suites) - len(validated)} without rows), "
-            f"{len(self.failed)} failed"
+            f"{len(self.failed)} failed; read {self.scope}"
         ]
         lines += [f"  {failure.describe()}" for failure in self.failed]
         if self.data_docs_index:
@@ -103,8 +111,11 @@ def validate_warehouse(
     suites: list[Suite] | None = None,
     log: Callable[[str], None] | None = None,
     min_rows: int | None = None,
+    everything: bool = False,
 ) -> ValidationReport:
-    """Validate the built warehouse of a dbt target against the generated suites.
+    """Validate the built warehouse of a dbt target against the generated suites: the event rows the
+    build (re)checked since the last passed validation, or every row with `everything` (and whenever
+    the suites or the seeds changed: milestones.validation.scope).
 
     `seeds_dir` points the suite generator at another copy of the tracking plan (default: seeds/).
     A tolerated share (`mostly`) is judged only on at least `min_rows` rows (default: the dbt var
@@ -121,11 +132,15 @@ def validate_warehouse(
     started = datetime.now(UTC)
     report = ValidationReport(ok=True, data_docs_dir=data_docs_dir)
     warehouse = resolve(target)
+    last = last_validation(warehouse)
     with (
         connect(target, read_only=True) as connection,
         progress("validate", len(suites), unit="suites") as bar,
     ):
-        reader = WarehouseReader(connection, dialect_for(warehouse))
+        state = checked_state(connection, warehouse)
+        scope = decide_scope(last, state, suites_fingerprint(suites), everything)
+        report.scope = scope.describe()
+        reader = WarehouseReader(connection, dialect_for(warehouse), since_load_id=scope.since_load_id)
         for suite in suites:
             try:
                 rows = reader.count(suite.dataset)
@@ -160,6 +175,8 @@ def validate_warehouse(
             report.suites.append(SuiteOutcome(suite.name, rows, batches, len(suite.checks), len(failures)))
     report.ok = not report.failed
     report.data_docs_index = _build_data_docs(context, data_docs_dir)
+    if report.ok:  # the next validation reads after these rows; a failed one records nothing
+        record_validation(warehouse, scope, sum(outcome.rows for outcome in report.suites))
     return report
 
 

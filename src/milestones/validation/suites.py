@@ -25,6 +25,9 @@ from milestones.user_seeds import Property, TrackingPlan, read_tracking_plan
 
 DatasetKind = Literal["events", "event_properties"]
 
+# every landed row with its contract verdict, and the stamp of the build that checked it last
+CHECKED_EVENTS = "int_events__contract_checked"
+
 # Suffix of the column holding a property's JSON kind, beside the column holding its value as text.
 TYPE_SUFFIX = ":type"
 
@@ -114,7 +117,7 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
     prefix = "staged_events" if layer == "staging" else "valid_events"
     # every landed row as staging parses it is a table with its contract verdict: read there, not
     # through the staging view, which parses the raw rows again (and Spark's views are not Parquet)
-    relation = "int_events__contract_checked" if layer == "staging" else "fct_events"
+    relation = CHECKED_EVENTS if layer == "staging" else "fct_events"
     dataset_layer = "intermediate" if layer == "staging" else "marts"
     partition_key = "raw_row_id" if layer == "staging" else "event_id"
     tolerance = {"mostly": mostly} if mostly < 1 else {}
@@ -138,10 +141,6 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
             rule="properties is a JSON object",
         ),
     ]
-    if layer == "marts":
-        table_checks.append(
-            Check("ExpectColumnValuesToBeUnique", {"column": "event_id"}, rule="one row per event")
-        )
     suites = [
         Suite(
             name=prefix,

@@ -61,6 +61,7 @@ def postgres_schema(postgres, sample_landing: Path, dbt_artifacts: Path) -> Iter
                     "_marts",
                     "_snapshots",
                     "_delivery",
+                    "_validation",
                     "_dbt_test__audit",
                 ):
                     cursor.execute(f'drop schema if exists "{schema}{suffix}" cascade')

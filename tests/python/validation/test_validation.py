@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dagster_support import END_DATE, first_account, small_landing, write_events
@@ -103,7 +104,7 @@ def warehouse_with_bad_events(dbt_artifacts: Path, tmp_path_factory: pytest.Temp
     audit_log_exported has a format outside its allowed values, every sso_configured lacks its
     required provider. Loaded and built as of the data's last day."""
     from conftest import environment
-    from milestones.build.dbt import dbt_vars, run_dbt
+    from milestones.build.dbt import run_dbt
     from milestones.load import load_directory
 
     root = tmp_path_factory.mktemp("validation")
@@ -120,7 +121,7 @@ def warehouse_with_bad_events(dbt_artifacts: Path, tmp_path_factory: pytest.Temp
         # seeds, models and the snapshot, no tests: dbt's own violation-rate test fails on these events
         # too, and a failing dbt test would skip the models downstream of it; here GX is under test
         no_tests = ["--exclude", "resource_type:test", "resource_type:unit_test"]
-        assert run_dbt(["build", *no_tests], variables=dbt_vars(END_DATE)).success
+        assert run_dbt(["build", *no_tests], as_of=END_DATE).success
     return database
 
 
@@ -187,6 +188,86 @@ def test_rates_on_too_few_rows_are_not_judged(
     monkeypatch.setenv("MILESTONES_TARGET", "duckdb")
     report = validate_warehouse(data_docs_dir=tmp_path / "docs")
     assert report.ok, report.summary()
+
+
+# -- reading what arrived ----------------------------------------------------------------------------
+
+
+def test_scope_reads_after_the_last_passed_validation_unless_something_changed() -> None:
+    from milestones.validation.scope import decide_scope
+
+    last = {"processed_load_id": 4, "seed_fingerprint": "plan-a", "suites_fingerprint": "suites-a"}
+    assert decide_scope(last, (6, "plan-a"), "suites-a", everything=False).since_load_id == 4
+    assert decide_scope(last, (4, "plan-a"), "suites-a", everything=False).since_load_id == 4
+    everything = [
+        decide_scope(None, (6, "plan-a"), "suites-a", everything=False),
+        decide_scope(last, (6, "plan-a"), "suites-a", everything=True),
+        decide_scope(last, (6, "plan-a"), "suites-b", everything=False),
+        decide_scope(last, (6, "plan-b"), "suites-a", everything=False),
+        decide_scope(last, (None, None), "suites-a", everything=False),
+    ]
+    assert [scope.since_load_id for scope in everything] == [None] * 5
+    assert [scope.why for scope in everything] == [
+        "every row (no validation has passed yet)",
+        "every row (asked for)",
+        "every row (the suites changed)",
+        "every row (the seeds changed)",
+        "every row (the seeds changed)",
+    ]
+    assert everything[0].processed_load_id == 6, "the watermark recorded when these rows pass"
+
+
+def test_validation_reads_the_rows_checked_since_the_last_passed_one(
+    warehouse_with_bad_events: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A passed validation is recorded; the next reads only what later builds (re)checked: nothing
+    without a load, the new load's rows after one. A changed plan or `everything` reads every row."""
+    from milestones.build.dbt import run_dbt
+    from milestones.load import load_directory
+    from milestones.validation import validate_warehouse
+
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse_with_bad_events, database)
+    with duckdb.connect(str(database)) as connection:  # what the module's other tests recorded
+        connection.execute("drop schema if exists main_validation cascade")
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("MILESTONES_TARGET", "duckdb")
+    docs = tmp_path / "docs"
+
+    first = validate_warehouse(data_docs_dir=docs)
+    assert first.ok and first.scope == "every row (no validation has passed yet)"
+    every_row = sum(outcome.rows for outcome in first.suites)
+    assert every_row > 1000
+
+    again = validate_warehouse(data_docs_dir=docs)
+    assert again.ok and again.scope.startswith("new rows after load")
+    assert sum(outcome.rows for outcome in again.suites) == 0, "nothing was checked since"
+
+    # a new load: four more events with a format outside the allowed values
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (account,) = connection.execute("select min(account_id) from main_raw.accounts").fetchone()
+    write_events(arrived / "events_late.jsonl", account, [("audit_log_exported", {"format": "odt"})] * 4)
+    load_directory(arrived)
+    assert run_dbt(["run", "--select", "int_events__contract_checked"], as_of=END_DATE).success
+
+    after_load = validate_warehouse(data_docs_dir=docs, min_rows=1)
+    read = {outcome.suite: outcome.rows for outcome in after_load.suites if outcome.rows}
+    assert read == {"staged_events": 4, "staged_events.audit_log_exported": 4}
+    assert not after_load.ok and {f.examples for f in after_load.failed} == {("odt",)}, (
+        "the rate is judged on what arrived: every new row is bad"
+    )
+    retried = validate_warehouse(data_docs_dir=docs, min_rows=1)
+    assert sum(outcome.rows for outcome in retried.suites) == 8, "a failed validation records nothing"
+
+    everything = validate_warehouse(data_docs_dir=docs, everything=True)
+    assert sum(outcome.rows for outcome in everything.suites) == every_row + 8
+
+    seeds = copy_seeds(tmp_path)
+    edit_csv(seeds / "tracking_plan_events.csv", lambda rows: rows[:-1])
+    changed = validate_warehouse(data_docs_dir=docs, seeds_dir=seeds)
+    assert changed.scope == "every row (the suites changed)"
 
 
 # -- the validation's imports ------------------------------------------------------------------------
