@@ -6,21 +6,21 @@
 -- as of any date is this met-at when it falls on or before that date (int_account_milestone_completions
 -- applies the date). A new as-of date therefore recomputes nothing here.
 --
--- Incremental by arrival: only accounts whose checked events changed since the last build are
--- recomputed, completely (macros/incremental/touched_accounts.sql). The replace_touched_accounts
--- strategy deletes every recomputed account's old rows, also when none of its criteria is met any
--- more, before inserting the new ones. The watermark is the newest processed_load_id of the rows
--- stored: a build that stores no row leaves it where it was, and the next build recomputes those
--- accounts again, which is wasted work but never a wrong row.
+-- Incremental by arrival, per (account, criterion): a build recomputes, completely, only the pairs an
+-- event that changed verdict since the last build could count for, and not those already met before
+-- the earliest such event (macros/incremental/recomputed_pairs.sql). The replace_recomputed_pairs
+-- strategy deletes every recomputed pair's old row, also when it is not met any more, before inserting
+-- the new ones. The watermark is the newest processed_load_id of the rows stored: a build that stores
+-- no row leaves it where it was, and the next build recomputes those pairs again, which is wasted work
+-- but never a wrong row.
 --
 -- On Spark the strategy rewrites the table (small: a row per criterion met) with the recomputed
--- accounts' rows; the events read are still those of the touched accounts
--- (macros/spark/incremental_strategies.sql).
+-- pairs' rows (macros/spark/incremental_strategies.sql).
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_touched_accounts',
-    unique_key='account_id',
+    incremental_strategy='replace_recomputed_pairs',
+    unique_key=['account_id', 'milestone_id', 'criterion_id'],
     on_schema_change='fail',
 ) }}
 
@@ -28,13 +28,13 @@ with
 
 {% if is_incremental() %}
 
-touched_accounts as (
-    {{ accounts_touched_since_last_build() }}
+recomputed_pairs as (
+    {{ criteria_pairs_to_recompute() }}
 ),
 
 events as (
     select * from {{ ref('int_events__valid') }}
-    where account_id in (select touched_accounts.account_id from touched_accounts)
+    where account_id in (select recomputed_pairs.account_id from recomputed_pairs)
 ),
 
 {% else %}
@@ -107,10 +107,24 @@ any_event_matches as (
     where criteria.event_name = '*'
 ),
 
-matches as (
+all_matches as (
     select * from named_event_matches
     union all
     select * from any_event_matches
+),
+
+matches as (
+    {% if is_incremental() -%}
+    select all_matches.*
+    from all_matches
+    inner join recomputed_pairs
+        on
+            all_matches.account_id = recomputed_pairs.account_id
+            and all_matches.milestone_id = recomputed_pairs.milestone_id
+            and all_matches.criterion_id = recomputed_pairs.criterion_id
+    {%- else -%}
+    select * from all_matches
+    {%- endif %}
 ),
 
 -- what each matching event contributes: its group and, for distinct measures, its value
