@@ -49,7 +49,7 @@ def run_build(
     _check_warehouse(target)
     as_of = as_of or datetime.now(UTC).date()
     delivery = decide(as_of, move_back=move_delivery_back, target=target)
-    if not check_freshness(as_of, target, delivery.delivers):  # landing freshness (docs/rules.md §3)
+    if not check_freshness(target, delivery.delivers):  # landing freshness (docs/rules.md §3)
         return 1
     withheld = withheld_delivery(delivery, target, full_refresh)
     command = ["build", *UNIT_TEST_EXCLUSION]

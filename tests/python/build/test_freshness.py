@@ -52,6 +52,32 @@ def test_past_the_error_threshold_stops_a_delivering_build_only() -> None:
     assert lines[2].startswith("milestones build: stopped before dbt")
 
 
+def test_thresholds_are_the_sources_yaml_table_keys_over_the_source_ones(tmp_path: Path) -> None:
+    from milestones import paths
+    from milestones.build.freshness import SOURCES_FILE, Policy, policies
+
+    day = "day"
+    assert policies() == [
+        Policy("events", "_loaded_at", {"count": 2, "period": day}, {"count": 7, "period": day}),
+        Policy("accounts", "_loaded_at", {"count": 7, "period": day}, None),
+    ], "renewals, overrides, assignments and _loads have no threshold"
+
+    # another project: a table that only tightens the warning keeps the source's error threshold
+    text = (paths.PROJECT_DIR / SOURCES_FILE).read_text()
+    text = text.replace(
+        "warn_after: {count: 7, period: day}\n            error_after: null",
+        "warn_after: {count: 12, period: hour}",
+    )
+    own = tmp_path / SOURCES_FILE
+    own.parent.mkdir(parents=True)
+    own.write_text(text)
+    accounts = next(policy for policy in policies(tmp_path) if policy.table == "accounts")
+    assert (accounts.warn_after, accounts.error_after) == (
+        {"count": 12, "period": "hour"},
+        {"count": 7, "period": day},
+    )
+
+
 def _tiny_landing(folder: Path) -> Path:
     folder.mkdir()
     (folder / "accounts.csv").write_text(
@@ -64,9 +90,9 @@ def _tiny_landing(folder: Path) -> Path:
 
 
 def test_build_reports_fresh_landing_and_stops_on_stale(tmp_path: Path, monkeypatch, capsys) -> None:
-    """Real `dbt source freshness` runs on a warehouse loaded just now, then with the events' load
-    time moved 8 days back. Its own dbt folders: another warehouse would make the session's dbt
-    re-parse."""
+    """The check runs on a warehouse loaded just now, then with the events' load time moved 8 days
+    back (and the accounts' 8 hours: fresh still). Its own dbt folders: another warehouse would make
+    the session's dbt re-parse."""
     from milestones.build import run_build
     from milestones.build.freshness import check_freshness
     from milestones.load import load_directory
@@ -79,13 +105,14 @@ def test_build_reports_fresh_landing_and_stops_on_stale(tmp_path: Path, monkeypa
     load_directory(_tiny_landing(tmp_path / "landing"))
     capsys.readouterr()
 
-    assert check_freshness(SAMPLE_END, None, delivers=True)
+    assert check_freshness(None, delivers=True)
     fresh = capsys.readouterr().out
     assert fresh.startswith("landing sources fresh (newest load "), fresh
     assert "landing.events" not in fresh
 
     with duckdb.connect(str(database)) as connection:
         connection.execute("update main_raw.events set _loaded_at = _loaded_at - interval 8 day")
+        connection.execute("update main_raw.accounts set _loaded_at = _loaded_at - interval 8 hour")
     assert run_build(as_of=SAMPLE_END) == 1
     stale = capsys.readouterr()
     assert "landing.events is past its error threshold: newest row loaded" in stale.err

@@ -313,13 +313,15 @@ def test_spark_reads_the_raw_parquet_as_landed(
     """dbt's on-run-start registers the raw folders as Spark tables: Spark reads every value the files
     hold, with the numbers and the load time typed, and freshness reads the load time."""
     from milestones.build.dbt import run_dbt
+    from milestones.build.freshness import source_freshness
     from milestones.load import RAW_TABLES
 
-    sources = json.loads((spark_builds.artifacts / "target" / "sources.json").read_text())
-    passed = {
-        result["unique_id"].rsplit(".", 1)[1] for result in sources["results"] if result["status"] == "pass"
+    with environment(MILESTONES_SPARK_DIR=str(spark_builds.directory), MILESTONES_SPARK_SCHEMA=SPARK_SCHEMA):
+        freshness = source_freshness("spark") or []
+    assert {result.table for result in freshness if result.status == "pass"} == {
+        "landing.events",
+        "landing.accounts",
     }
-    assert passed == {"events", "accounts"}
 
     tables = [*RAW_TABLES, "_loads"]
     query = " union all ".join(_spark_summary_sql(table) for table in tables)
