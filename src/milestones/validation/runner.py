@@ -4,7 +4,8 @@ One ephemeral GX context per validation: a pandas datasource with one dataframe 
 validation definition and one checkpoint per suite. Each batch read from the warehouse is a checkpoint
 run; the results of a suite's batches are added up here (so `mostly` applies to the whole table, not
 to one batch) and reported per expectation, naming the event and property it is about. Data Docs are
-then built once, to `reports/data_docs/` unless told otherwise.
+then built once, to `reports/data_docs/` unless told otherwise. A validation with no rows to read
+(nothing arrived since the last one) starts no GX context and leaves the last Data Docs as they are.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def validate_warehouse(
     min_rows = contract_rate_min_rows() if min_rows is None else min_rows
     data_docs_dir = (data_docs_dir or default_data_docs_dir()).resolve()
     say = log or (lambda message: None)
-    context = _gx_context(data_docs_dir)
+    context = None  # Great Expectations starts only when a suite has rows to read
     started = datetime.now(UTC)
     report = ValidationReport(ok=True, data_docs_dir=data_docs_dir)
     warehouse = resolve(target)
@@ -155,6 +156,7 @@ def validate_warehouse(
                 report.suites.append(SuiteOutcome(suite.name, 0, 0, len(suite.checks), 0))
                 bar.advance()
                 continue
+            context = context or _gx_context(data_docs_dir)
             checkpoint = _checkpoint(context, suite)
             totals = [_Totals() for _ in suite.checks]
             batches = 0
@@ -174,7 +176,10 @@ def validate_warehouse(
             report.failed += failures
             report.suites.append(SuiteOutcome(suite.name, rows, batches, len(suite.checks), len(failures)))
     report.ok = not report.failed
-    report.data_docs_index = _build_data_docs(context, data_docs_dir)
+    if context is not None:
+        report.data_docs_index = _build_data_docs(context, data_docs_dir)
+    elif (data_docs_dir / "index.html").exists():  # nothing read: the last Data Docs still stand
+        report.data_docs_index = data_docs_dir / "index.html"
     if report.ok:  # the next validation reads after these rows; a failed one records nothing
         record_validation(warehouse, scope, sum(outcome.rows for outcome in report.suites))
     return report

@@ -242,6 +242,7 @@ def test_validation_reads_the_rows_checked_since_the_last_passed_one(
     again = validate_warehouse(data_docs_dir=docs)
     assert again.ok and again.scope.startswith("new rows after load")
     assert sum(outcome.rows for outcome in again.suites) == 0, "nothing was checked since"
+    assert again.data_docs_index == first.data_docs_index, "the last Data Docs still stand"
 
     # a new load: four more events with a format outside the allowed values
     arrived = tmp_path / "arrived"
