@@ -61,7 +61,7 @@ PROFILE_DEFAULTS = {
     "MILESTONES_DUCKDB_THREADS": "2",
     "MILESTONES_THREADS": "2",
 }
-PRODUCT_PHASES = ("load", "full build", "load day", "incremental build")
+PRODUCT_PHASES = ("load", "full build", "load day", "incremental build", "no new data")
 BENCH_VERSION = 1
 
 
@@ -79,6 +79,7 @@ class BenchResult:
     incremental_load_s: float | None = None
     incremental_s: float | None = None
     incremental_ratio: float | None = None
+    no_new_data_s: float | None = None  # the same build again, nothing loaded since
     peak_memory_bytes: int | None = None
     reference_ratio: float | None = None  # (load + full build) / the reference pipeline
     reference: dict[str, Any] = field(default_factory=dict)
@@ -93,9 +94,12 @@ class BenchResult:
     work_dir: str | None = None
     report_path: str | None = None
 
+    no_new_data_build: dict[str, Any] = field(default_factory=dict)
+
     @property
     def succeeded(self) -> bool:
-        return self.full_build.get("exit_code") == 0 and self.incremental_build.get("exit_code") == 0
+        builds = (self.full_build, self.incremental_build, self.no_new_data_build)
+        return all(build.get("exit_code") == 0 for build in builds)
 
     @property
     def exit_code(self) -> int:
@@ -192,6 +196,7 @@ def _run(
     full = _full_build(phase, work, base, day)
     _reference_pipeline(phase, work, base, day)
     _incremental_build(phase, work, day_dir, day, full)
+    _no_new_data_build(phase, work, day)
     result.peak_memory_bytes = phase.peak_bytes(PRODUCT_PHASES)
 
 
@@ -209,7 +214,7 @@ def _generate(
     tries = 0
     while True:
         manifest = phase(
-            "1/7",
+            "1/8",
             step,
             generate_events,
             accounts=accounts,
@@ -242,7 +247,7 @@ def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Pa
     result.held_back_day = day.isoformat()
     base, day_dir = work / "landing", work / "landing_day"
     split = phase(
-        "2/7",
+        "2/8",
         "hold back the last day",
         split_last_day,
         source=work / "generated",
@@ -262,10 +267,10 @@ def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Pa
 def _full_build(phase: _Phases, work: Path, base: Path, day: date) -> PhaseResult:
     """3. Load the history, 4. build it from scratch."""
     result = phase.result
-    loaded = phase("3/7", "load", load_folder, directory=base)
+    loaded = phase("3/8", "load", load_folder, directory=base)
     result.load_s = round(loaded.seconds, 3)
     full = phase(
-        "4/7",
+        "4/8",
         "full build",
         build,
         as_of=day,
@@ -286,7 +291,7 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
     out = work / "reference"
     try:
         timed = phase(
-            "5/7",
+            "5/8",
             "reference pipeline",
             reference_pipeline,
             landing=base,
@@ -300,13 +305,13 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
             result.reference["ratio"] = result.reference_ratio
     except Exception as error:  # a finding to report, not a reason to lose the rest of the run
         result.reference = {"error": str(error).strip().splitlines()[0]}
-        phase.say(f"5/7 reference pipeline failed: {result.reference['error']}")
+        phase.say(f"5/8 reference pipeline failed: {result.reference['error']}")
         return
     try:
-        result.reference.update(phase("5/7", "reference check", reference_check, out=out).value)
+        result.reference.update(phase("5/8", "reference check", reference_check, out=out).value)
     except Exception as error:  # the product's tables are missing when the build failed early
         result.reference["comparison_error"] = str(error).strip().splitlines()[0]
-        phase.say(f"5/7 reference check failed: {result.reference['comparison_error']}")
+        phase.say(f"5/8 reference check failed: {result.reference['comparison_error']}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -314,10 +319,10 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
 def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, full: PhaseResult) -> None:
     """6. Land the held-back day, 7. build incrementally as of that day; compare with the full build."""
     result = phase.result
-    day_load = phase("6/7", "load day", load_folder, directory=day_dir)
+    day_load = phase("6/8", "load day", load_folder, directory=day_dir)
     result.incremental_load_s = round(day_load.seconds, 3)
     incremental = phase(
-        "7/7",
+        "7/8",
         "incremental build",
         build,
         as_of=day,
@@ -335,6 +340,22 @@ def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, ful
         )
     for details in (result.full_build, result.incremental_build):
         details.pop("run_results", None)
+
+
+def _no_new_data_build(phase: _Phases, work: Path, day: date) -> None:
+    """8. The same build again with nothing loaded since: what a run costs when nothing arrived."""
+    result = phase.result
+    again = phase(
+        "8/8",
+        "no new data",
+        build,
+        as_of=day,
+        full_refresh=False,
+        keep_run_results=work / "run_results_no_new_data.json",
+    )
+    result.no_new_data_s = round(again.seconds, 3)
+    result.no_new_data_build = _build_details(again, day, result.settings["dbt_threads"])
+    result.no_new_data_build.pop("run_results", None)
 
 
 def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> dict[str, Any]:
@@ -358,12 +379,18 @@ def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> di
 def _finish(result: BenchResult, out_path: Path) -> None:
     memory_limit = result.settings.get("memory_limit")
     targets = report.check_targets(
-        events=result.events,
-        events_per_second=result.events_per_second,
-        incremental_ratio=result.incremental_ratio,
-        memory_limit_bytes=report.parse_size(memory_limit) if memory_limit else None,
-        completed=result.succeeded,
-        memory_limit_text=memory_limit,
+        report.Figures(
+            events=result.events,
+            completed=result.succeeded,
+            reference_ratio=result.reference_ratio,
+            incremental_ratio=result.incremental_ratio,
+            no_new_data_s=result.no_new_data_s,
+            peak_memory_bytes=result.peak_memory_bytes,
+            memory_limit_bytes=report.parse_size(memory_limit) if memory_limit else None,
+            memory_limit_text=memory_limit,
+            load_and_full_build_s=_load_and_full_build(result.to_dict()),
+            ten_million_load_and_full_build_s=_ten_million_run(out_path.parent),
+        )
     )
     result.targets = [
         {"name": t.name, "met": t.met, "verdict": t.verdict, "detail": t.detail} for t in targets
@@ -377,6 +404,20 @@ def _finish(result: BenchResult, out_path: Path) -> None:
     print(render(result))
 
 
+def _load_and_full_build(saved: dict[str, Any]) -> float | None:
+    load, full = saved.get("load_s"), saved.get("full_build_s")
+    return load + full if load is not None and full is not None else None
+
+
+def _ten_million_run(out_dir: Path) -> float | None:
+    """Load + full build of the 10M run saved beside this one (what a 100M run is compared with)."""
+    saved = out_dir / f"bench_{report.TEN_MILLION}.json"
+    try:
+        return _load_and_full_build(json.loads(saved.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
 def render(result: BenchResult) -> str:
     """The printed report: the table, the builds' slowest nodes and overhead, the reference, the targets."""
     lines = ["", report.format_table([result.table_row()]), ""]
@@ -388,6 +429,7 @@ def render(result: BenchResult) -> str:
         ]
     lines += _build_lines("full build", result.full_build)
     lines += _build_lines("incremental build", result.incremental_build)
+    lines += _build_lines("build with no new data", result.no_new_data_build)
     if result.incremental_build.get("models_vs_full"):
         lines.append("models costing the incremental build most (time in the full build, share of it):")
         lines.append(report.format_comparison(result.incremental_build["models_vs_full"]))

@@ -185,59 +185,60 @@ def test_format_bytes() -> None:
     assert report.format_bytes(5.5 * 1024**3) == "5.50 GiB"
 
 
-def test_targets_at_a_small_size_check_only_the_incremental_ratio() -> None:
+def test_targets_at_1m_check_the_daily_ratio_and_the_build_with_no_new_data() -> None:
     targets = report.check_targets(
-        events=1_000_000,
-        events_per_second=50_000,
-        incremental_ratio=0.5,
-        memory_limit_bytes=None,
-        completed=True,
+        report.Figures(
+            events=1_000_000, completed=True, reference_ratio=7.0, incremental_ratio=0.5, no_new_data_s=14.0
+        )
     )
-    assert [t.met for t in targets] == [None, False, None]
-    assert [t.verdict for t in targets] == ["not checked", "MISSED", "not checked"]
-    assert "50,000 events/s" in targets[0].detail
+    assert [t.met for t in targets] == [None, False, True, None, None]
+    assert [t.verdict for t in targets][:3] == ["not checked", "MISSED", "met"]
+    assert "7.0x at 1,000,000 events (the target is at 10M)" in targets[0].detail
 
 
-def test_targets_at_full_size() -> None:
-    met = report.check_targets(
-        events=100_000_000,
-        events_per_second=450_000,
-        incremental_ratio=0.05,
-        memory_limit_bytes=4 * 1000**3,
-        completed=True,
-    )
-    assert [t.met for t in met] == [True, True, True]
-    slow = report.check_targets(
-        events=10_000_000,
-        events_per_second=399_999,
-        incremental_ratio=0.2,
-        memory_limit_bytes=None,
-        completed=True,
-    )
-    assert [t.met for t in slow] == [False, False, None]
-    unlimited = report.check_targets(
-        events=100_000_000,
-        events_per_second=1,
-        incremental_ratio=1,
-        memory_limit_bytes=8 * 1024**3,
-        completed=True,
-    )
-    assert unlimited[2].met is None
-    assert "--memory-limit 4GB" in unlimited[2].detail
+def test_targets_at_10m_judge_the_reference_ratio_and_the_peak_memory() -> None:
+    def at_10m(ratio: float, peak_gib: float) -> list[bool | None]:
+        figures = report.Figures(
+            events=9_100_000,  # a 10M run that landed 9% short still counts as one
+            completed=True,
+            reference_ratio=ratio,
+            incremental_ratio=0.09,
+            no_new_data_s=30.0,
+            peak_memory_bytes=int(peak_gib * 1024**3),
+        )
+        return [t.met for t in report.check_targets(figures)]
+
+    assert at_10m(1.9, 3.9) == [True, True, None, True, None]
+    assert at_10m(2.1, 4.1) == [False, True, None, False, None]
 
 
-def test_a_failed_build_is_not_judged_on_speed_but_misses_the_memory_target() -> None:
+def test_the_100m_target_needs_the_memory_limit_the_peak_and_the_10m_time() -> None:
+    def at_100m(limit: int | None, peak_gib: float, ten: float | None, completed: bool = True) -> bool | None:
+        figures = report.Figures(
+            events=100_000_000,
+            completed=completed,
+            peak_memory_bytes=int(peak_gib * 1024**3),
+            memory_limit_bytes=limit,
+            load_and_full_build_s=2_400.0,
+            ten_million_load_and_full_build_s=ten,
+        )
+        return report.check_targets(figures)[4].met
+
+    four = 4 * 1000**3
+    assert at_100m(four, 4.4, 250.0) is True  # 9.6x the 10M run
+    assert at_100m(four, 4.4, 150.0) is False  # 16x
+    assert at_100m(four, 4.6, 250.0) is False
+    assert at_100m(four, 4.4, None) is None, "no 10M run beside it: the time is not judged"
+    assert at_100m(8 * 1024**3, 4.4, 250.0) is None, "asks for --memory-limit 4GB"
+    assert at_100m(four, 4.4, 250.0, completed=False) is False
+
+
+def test_a_failed_build_is_not_judged_on_times_or_ratios() -> None:
     targets = report.check_targets(
-        events=100_000_000,
-        events_per_second=500_000,
-        incremental_ratio=0.01,
-        memory_limit_bytes=4 * 1000**3,
-        completed=False,
-        memory_limit_text="4GB",
+        report.Figures(events=1_000_000, completed=False, incremental_ratio=0.01, no_new_data_s=1.0)
     )
-    assert [t.met for t in targets] == [None, None, False]
-    assert "not judged" in targets[0].detail and "not judged" in targets[1].detail
-    assert report.check_targets(10_000_000, None, None, None, completed=False)[0].met is False
+    assert [t.met for t in targets][:3] == [None, None, None]
+    assert "not judged" in targets[1].detail and "not judged" in targets[2].detail
 
 
 def test_format_table_aligns_the_columns() -> None:
@@ -248,20 +249,33 @@ def test_format_table_aligns_the_columns() -> None:
         "events_per_second": 20_576.1,
         "incremental_s": 30.0,
         "incremental_ratio": 0.5,
+        "no_new_data_s": 12.5,
         "peak_memory_bytes": 2 * 1024**3,
         "reference_ratio": 12.345,
     }
     text = report.format_table([row, {**row, "incremental_s": None}])
     header, rule, first, second = text.splitlines()
-    expected = "events | load s | full build s | events/s | incremental s | incremental/full | peak memory"
+    expected = "events | load s | full build s | events/s | incremental s | incremental/full | no new data s"
+    expected += " | peak memory"
     expected += " | vs reference"
     assert header.split() == expected.replace("|", "").split()
-    assert first.split() == ["1,234,567", "12.3", "60.0", "20,576", "30.0", "50.0%", "2.00", "GiB", "12.3x"]
+    assert first.split() == [
+        "1,234,567",
+        "12.3",
+        "60.0",
+        "20,576",
+        "30.0",
+        "50.0%",
+        "12.5",
+        "2.00",
+        "GiB",
+        "12.3x",
+    ]
     assert second.split()[4] == "-"
     assert len({len(line) for line in (header, rule, first, second)}) == 1
     markdown = report.format_table([row], markdown=True).splitlines()
     assert markdown[0].startswith("| events | load s | full build s |")
-    assert markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 2.00 GiB | 12.3x |"
+    assert markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 12.5 | 2.00 GiB | 12.3x |"
 
 
 # ------------------------------------------------------------------------------------ the day split
@@ -377,6 +391,7 @@ def test_small_bench_run_end_to_end(
         "events_per_second",
         "incremental_s",
         "incremental_ratio",
+        "no_new_data_s",
         "peak_memory_bytes",
         "reference",
         "full_build",
@@ -397,7 +412,7 @@ def test_small_bench_run_end_to_end(
     )
     assert saved["peak_memory_bytes"] > 10 * 1024**2
     assert saved["settings"]["duckdb_threads"] == 2
-    for build in ("full_build", "incremental_build"):
+    for build in ("full_build", "incremental_build", "no_new_data_build"):
         assert saved[build]["exit_code"] == 0
         assert saved[build]["slowest_models"], build
         assert {node["type"] for node in saved[build]["slowest_models"]} <= {"model", "seed", "snapshot"}
@@ -417,7 +432,14 @@ def test_small_bench_run_end_to_end(
         assert reference[output]["rows"] == reference[output]["product_rows"] > 0, output
     assert {"reference pipeline", "reference check"} <= {p["phase"] for p in saved["phases"]}
     assert saved["targets"][0]["verdict"] == "not checked"
-    assert {p["phase"] for p in saved["phases"]} >= {"load", "full build", "load day", "incremental build"}
+    assert {p["phase"] for p in saved["phases"]} >= {
+        "load",
+        "full build",
+        "load day",
+        "incremental build",
+        "no new data",
+    }
+    assert [target["verdict"] for target in saved["targets"]][2] != "not checked", "no new data at 30k"
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # cleaned up
     printed = capsys.readouterr().out
     assert "incremental/full" in printed and "vs reference" in printed
