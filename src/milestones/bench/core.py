@@ -269,16 +269,9 @@ def _full_build(phase: _Phases, work: Path, base: Path, day: date) -> PhaseResul
     result = phase.result
     loaded = phase("3/8", "load", load_folder, directory=base)
     result.load_s = round(loaded.seconds, 3)
-    full = phase(
-        "4/8",
-        "full build",
-        build,
-        as_of=day,
-        full_refresh=True,
-        keep_run_results=work / "run_results_full.json",
-    )
+    results = work / "run_results_full.json"
+    full, result.full_build = _timed_build(phase, "4/8", "full build", results, day, full_refresh=True)
     result.full_build_s = round(full.seconds, 3)
-    result.full_build = _build_details(full, day, result.settings["dbt_threads"])
     if full.seconds > 0:
         result.events_per_second = round(result.events_full_build / full.seconds, 1)
     return full
@@ -321,16 +314,9 @@ def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, ful
     result = phase.result
     day_load = phase("6/8", "load day", load_folder, directory=day_dir)
     result.incremental_load_s = round(day_load.seconds, 3)
-    incremental = phase(
-        "7/8",
-        "incremental build",
-        build,
-        as_of=day,
-        full_refresh=False,
-        keep_run_results=work / "run_results_incremental.json",
-    )
+    results = work / "run_results_incremental.json"
+    incremental, result.incremental_build = _timed_build(phase, "7/8", "incremental build", results, day)
     result.incremental_s = round(incremental.seconds, 3)
-    result.incremental_build = _build_details(incremental, day, result.settings["dbt_threads"])
     if full.seconds > 0:
         result.incremental_ratio = round(incremental.seconds / full.seconds, 4)
     if result.full_build.get("run_results") and result.incremental_build.get("run_results"):
@@ -345,17 +331,19 @@ def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, ful
 def _no_new_data_build(phase: _Phases, work: Path, day: date) -> None:
     """8. The same build again with nothing loaded since: what a run costs when nothing arrived."""
     result = phase.result
-    again = phase(
-        "8/8",
-        "no new data",
-        build,
-        as_of=day,
-        full_refresh=False,
-        keep_run_results=work / "run_results_no_new_data.json",
+    again, result.no_new_data_build = _timed_build(
+        phase, "8/8", "no new data", work / "run_results_no_new_data.json", day
     )
     result.no_new_data_s = round(again.seconds, 3)
-    result.no_new_data_build = _build_details(again, day, result.settings["dbt_threads"])
     result.no_new_data_build.pop("run_results", None)
+
+
+def _timed_build(
+    phase: _Phases, step: str, name: str, run_results: Path, day: date, full_refresh: bool = False
+) -> tuple[PhaseResult, dict[str, Any]]:
+    """One `milestones build` as of `day`, and its details."""
+    outcome = phase(step, name, build, as_of=day, full_refresh=full_refresh, keep_run_results=run_results)
+    return outcome, _build_details(outcome, day, phase.result.settings["dbt_threads"])
 
 
 def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> dict[str, Any]:
