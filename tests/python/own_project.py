@@ -8,8 +8,14 @@ the checkout's seeds stay as they are.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
+
+import pytest
 
 from milestones import paths
 
@@ -57,3 +63,36 @@ def empty_seed(path: Path) -> None:
         header = next(csv.reader(seed))
     with path.open("w", newline="", encoding="utf-8") as seed:
         csv.writer(seed, lineterminator="\n").writerow(header)
+
+
+def run_milestones(args: list[str], env: dict[str, str]) -> None:
+    """Runs a `milestones` command in another process (the project folder is read at import time);
+    a failure fails the test with the command's last words."""
+    cli = str(Path(sys.executable).with_name("milestones"))
+    result = subprocess.run([cli, *args], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        where = env.get("MILESTONES_PROJECT_DIR", str(paths.PROJECT_DIR))
+        pytest.fail(
+            f"`milestones {' '.join(args)}` failed (exit {result.returncode}) in {where}:\n{tail}",
+            pytrace=False,
+        )
+
+
+def build_own_project(work: Path, landing: Path, definitions: Path, as_of: date) -> tuple[Path, Path]:
+    """A copy of the project in `work` holding the seeds of `definitions` (every optional seed
+    header-only), with `landing` loaded and built as of `as_of`; returns (project, warehouse file)."""
+    project = copy_project(work / "project", seeds_dir=definitions, header_only=OPTIONAL_SEEDS)
+    database = work / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "MILESTONES_PROJECT_DIR": str(project),
+        "MILESTONES_DUCKDB_PATH": str(database),
+        "MILESTONES_TARGET": "duckdb",
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "MILESTONES_REPORTS_DIR": str(work / "reports"),
+    }
+    run_milestones(["load", str(landing)], env)
+    run_milestones(["build", "--as-of", as_of.isoformat()], env)
+    return project, database

@@ -7,9 +7,6 @@ sample's definitions and for another company's. The comparison itself reports a 
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from milestones.bench import report
 from milestones.bench.reference import connect, land, landing_files, run_reference, write_outputs
 from milestones.bench.reference_check import compare_with_product, differing_rows
 from milestones.paths import PROJECT_DIR
-from own_project import OPTIONAL_SEEDS, copy_project
+from own_project import build_own_project
 
 # ------------------------------------------------------------------------------------ the comparison
 
@@ -222,21 +219,7 @@ def test_the_reference_agrees_on_another_companys_definitions(dbt_artifacts: Pat
         progress=False,
         seeds_dir=DEFINITIONS,
     )
-    project = copy_project(tmp_path / "project", seeds_dir=DEFINITIONS, header_only=OPTIONAL_SEEDS)
-    database = tmp_path / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "MILESTONES_PROJECT_DIR": str(project),
-        "MILESTONES_DUCKDB_PATH": str(database),
-        "MILESTONES_TARGET": "duckdb",
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "MILESTONES_REPORTS_DIR": str(tmp_path / "reports"),
-    }
-    cli = str(Path(sys.executable).with_name("milestones"))
-    for args in (["load", str(landing)], ["build", "--as-of", OTHER_AS_OF.isoformat()]):
-        done = subprocess.run([cli, *args], env=env, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    project, database = build_own_project(tmp_path, landing, DEFINITIONS, OTHER_AS_OF)
     compared = _reference_against(landing, project / "seeds", OTHER_AS_OF, database, tmp_path / "out")
     _assert_agree(compared)
     with duckdb.connect() as connection:

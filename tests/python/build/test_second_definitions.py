@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 
 import truth_checks
 from milestones.paths import PROJECT_DIR
-from own_project import OPTIONAL_SEEDS, copy_project
+from own_project import build_own_project, run_milestones
 
 pytestmark = pytest.mark.slow
 
@@ -27,23 +25,6 @@ DEFINITIONS = PROJECT_DIR / "tests" / "definitions" / "api_platform"
 AS_OF = date(2026, 9, 30)
 # small, but with renewals, churn, stalls and every milestone reached by some accounts
 ACCOUNTS, DAYS, SEED, DIRTY_RATE = 120, 180, 23, 0.02
-
-
-def _milestones_cli() -> str:
-    return str(Path(sys.executable).with_name("milestones"))
-
-
-def _run(args: list[str], env: dict[str, str]) -> None:
-    """Runs a `milestones` command in another process (the project folder is read at import time);
-    a failure fails the module with the command's last words."""
-    result = subprocess.run([_milestones_cli(), *args], env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
-        pytest.fail(
-            f"`milestones {' '.join(args)}` failed (exit {result.returncode}) on the definitions of "
-            f"{DEFINITIONS.relative_to(PROJECT_DIR)}:\n{tail}",
-            pytrace=False,
-        )
 
 
 @pytest.fixture(scope="module")
@@ -70,19 +51,7 @@ def warehouse(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The landing folder loaded and built as of its last day, in a project holding only the four seeds
     of the definitions (every optional seed header-only)."""
     work = tmp_path_factory.mktemp("api_platform_build")
-    project = copy_project(work / "project", seeds_dir=DEFINITIONS, header_only=OPTIONAL_SEEDS)
-    database = work / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "MILESTONES_PROJECT_DIR": str(project),
-        "MILESTONES_DUCKDB_PATH": str(database),
-        "MILESTONES_TARGET": "duckdb",
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "MILESTONES_REPORTS_DIR": str(work / "reports"),
-    }
-    _run(["load", str(landing)], env)
-    _run(["build", "--as-of", AS_OF.isoformat()], env)
+    _, database = build_own_project(work, landing, DEFINITIONS, AS_OF)
     yield database
 
 
@@ -181,7 +150,7 @@ def test_generate_reads_the_seeds_folder_it_is_given(dbt_artifacts: Path, tmp_pa
     """`milestones generate --seeds DIR`: the accounts are of the definitions' segments."""
     out = tmp_path / "landing"
     args = ["generate", "--seeds", str(DEFINITIONS), "--accounts", "9", "--days", "30", "--seed", "1"]
-    _run([*args, "--out", str(out)], dict(os.environ))
+    run_milestones([*args, "--out", str(out)], dict(os.environ))
     with (out / "accounts.csv").open(newline="", encoding="utf-8") as accounts:
         segments = {row["segment"] for row in csv.DictReader(accounts)}
     assert segments == {"hobbyist", "startup", "scaleup"}
