@@ -263,7 +263,7 @@ def _checkpoint(context: Any, suite: Suite) -> Any:
                 name=suite.name,
                 validation_definitions=[definition],
                 actions=[],
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+                result_format={"result_format": "BASIC", "partial_unexpected_count": 20},
             )
         )
 

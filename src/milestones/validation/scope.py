@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from milestones.validation.suites import CHECKED_EVENTS, Suite, describe_suites
+from milestones.validation.suites import CHECKED_EVENTS, CHECKED_LAYER, Suite, describe_suites
 from milestones.warehouse import Warehouse, append_record, latest_record
 
 VALIDATIONS_TABLE = "validations"
@@ -54,7 +54,7 @@ def last_validation(warehouse: Warehouse) -> dict[str, Any] | None:
 
 def checked_state(connection: Any, warehouse: Warehouse) -> tuple[int | None, str | None]:
     """The contract model's newest stamp and its seeds' fingerprint (None, None when unreadable)."""
-    relation = f"{warehouse.schema}_intermediate.{CHECKED_EVENTS}"
+    relation = f"{warehouse.schema}_{CHECKED_LAYER}.{CHECKED_EVENTS}"
     try:
         cursor = connection.cursor()
         cursor.execute(f"select max(processed_load_id), max(seed_fingerprint) from {relation}")

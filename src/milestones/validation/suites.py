@@ -1,15 +1,14 @@
 """The expectation suites, generated from the tracking plan (docs/rules.md §4 and §5). Suites are plain
 data here (`Suite`, `Check`) so that they can be compared and listed without Great Expectations;
-`runner.py` turns them into GX objects. The marts' invariants are dbt tests, in the marts' YAML.
+`runner.py` turns them into GX objects. The marts' invariants are dbt tests, in the marts' YAML: the
+valid events (`fct_events`) are a mart, whose planned event names, required fields and unique ids dbt
+tests on every build.
 
-Two strictness levels for events:
-
-- `staged_events*` look at every landed event row as staging parses it, read from the table that
-  keeps each with its contract verdict (main_intermediate.int_events__contract_checked). Bad rows are
-  expected there (the contract quarantines them), so each expectation holds for `mostly` of the rows:
-  1 - the dbt var `contract_violation_error_rate`, the same threshold the dbt violation-rate test uses.
-- `valid_events` looks at the valid events (main_marts.fct_events): every row must be a planned
-  event with its required fields, one row per event id.
+The suites look at every landed event row as staging parses it, read from the table that keeps each
+with its contract verdict (main_intermediate.int_events__contract_checked): `staged_events` for the
+fields every event has, `staged_events.<event>` for each event's planned properties. Bad rows are
+expected there (the contract quarantines them), so each expectation holds for `mostly` of the rows:
+1 - the dbt var `contract_violation_error_rate`, the same threshold the dbt violation-rate test uses.
 """
 
 from __future__ import annotations
@@ -25,8 +24,11 @@ from milestones.user_seeds import Property, TrackingPlan, read_tracking_plan
 
 DatasetKind = Literal["events", "event_properties"]
 
-# every landed row with its contract verdict, and the stamp of the build that checked it last
+# every landed row with its contract verdict, and the stamp of the build that checked it last: read
+# there, not through the staging view, which parses the raw rows again (and Spark's views are not Parquet)
 CHECKED_EVENTS = "int_events__contract_checked"
+CHECKED_LAYER = "intermediate"
+PREFIX = "staged_events"
 
 # Suffix of the column holding a property's JSON kind, beside the column holding its value as text.
 TYPE_SUFFIX = ":type"
@@ -61,18 +63,17 @@ class Check:
 class Dataset:
     """What a suite validates and how to read it in batches.
 
-    kind `events`: the event table itself (layer intermediate: every landed row; marts: fct_events).
+    kind `events`: the event table itself (every landed row, with the fields every event has).
     kind `event_properties`: one event's rows with each planned property expanded into two columns,
     `<property>` (the value as text) and `<property>:type` (its JSON kind; null when absent or null).
-    Batches: rows are split by a hash of `partition_key`, so rows sharing the key stay together.
+    Batches: the rows of one query, handed over a fixed number at a time (every check is row-level).
     """
 
     kind: DatasetKind
-    layer: Literal["intermediate", "marts"]
     relation: str
-    partition_key: str
     event_name: str | None = None
     properties: tuple[Property, ...] = ()
+    layer: str = CHECKED_LAYER  # the relation lives in <schema>_<layer>
 
 
 @dataclass(frozen=True)
@@ -104,24 +105,38 @@ def contract_error_rate(project_dir: Path | None = None) -> float:
 def generate_suites(
     plan: TrackingPlan | None = None, *, staged_mostly: float | None = None, seeds_dir: Path | None = None
 ) -> list[Suite]:
-    """Every suite, in the order they run: the staged events, then the valid events."""
+    """Every suite, in the order they run: the fields of every event, then each event's properties."""
     plan = plan or read_tracking_plan(seeds_dir)
     mostly = staged_mostly if staged_mostly is not None else round(1 - contract_error_rate(), 6)
+    tolerance = {"mostly": mostly} if mostly < 1 else {}
     return [
-        *event_suites(plan, layer="staging", mostly=mostly),
-        *event_suites(plan, layer="marts", mostly=1.0),
+        Suite(
+            name=PREFIX,
+            dataset=Dataset(kind="events", relation=CHECKED_EVENTS),
+            checks=event_checks(plan, tolerance),
+        ),
+        *(
+            Suite(
+                name=f"{PREFIX}.{event.name}",
+                dataset=Dataset(
+                    kind="event_properties",
+                    relation=CHECKED_EVENTS,
+                    event_name=event.name,
+                    properties=event.properties,
+                ),
+                checks=tuple(
+                    check for prop in event.properties for check in property_checks(prop, tolerance)
+                ),
+            )
+            for event in plan.events.values()
+            if event.properties
+        ),
     ]
 
 
-def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], mostly: float) -> list[Suite]:
-    prefix = "staged_events" if layer == "staging" else "valid_events"
-    # every landed row as staging parses it is a table with its contract verdict: read there, not
-    # through the staging view, which parses the raw rows again (and Spark's views are not Parquet)
-    relation = CHECKED_EVENTS if layer == "staging" else "fct_events"
-    dataset_layer = "intermediate" if layer == "staging" else "marts"
-    partition_key = "raw_row_id" if layer == "staging" else "event_id"
-    tolerance = {"mostly": mostly} if mostly < 1 else {}
-    table_checks = [
+def event_checks(plan: TrackingPlan, tolerance: dict[str, float]) -> tuple[Check, ...]:
+    """Every event: a planned event name, the required fields, properties as a JSON object."""
+    return (
         Check(
             "ExpectColumnValuesToBeInSet",
             {"column": "event_name", "value_set": sorted(plan.event_names), **tolerance},
@@ -140,39 +155,7 @@ def event_suites(plan: TrackingPlan, *, layer: Literal["staging", "marts"], most
             {"column": "properties:type", "value_set": ["object"], **tolerance},
             rule="properties is a JSON object",
         ),
-    ]
-    suites = [
-        Suite(
-            name=prefix,
-            dataset=Dataset(
-                kind="events", layer=dataset_layer, relation=relation, partition_key=partition_key
-            ),
-            checks=tuple(table_checks),
-        )
-    ]
-    if layer == "marts":
-        # the valid events' properties obey the plan by construction (the contract model checks the
-        # same rules); checking them again per event would double the validation time for nothing
-        return suites
-    for event in plan.events.values():
-        planned = event.properties
-        if not planned:
-            continue
-        suites.append(
-            Suite(
-                name=f"{prefix}.{event.name}",
-                dataset=Dataset(
-                    kind="event_properties",
-                    layer=dataset_layer,
-                    relation=relation,
-                    partition_key=partition_key,
-                    event_name=event.name,
-                    properties=planned,
-                ),
-                checks=tuple(check for prop in planned for check in property_checks(prop, tolerance)),
-            )
-        )
-    return suites
+    )
 
 
 def property_checks(prop: Property, tolerance: dict[str, float]) -> list[Check]:

@@ -176,9 +176,9 @@ def test_definitions_wire_landing_dbt_and_validation(defs) -> None:
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert {"landing", "seeds", "staging", "intermediate", "marts_events", "marts_customer_success"} <= groups
     gx_checks = {check.asset_key for check in graph.asset_check_keys if check.name == "great_expectations"}
-    assert dg.AssetKey(["marts", "fct_events"]) in gx_checks
-    # the staged events are validated where they are kept with their contract verdict
-    assert dg.AssetKey(["intermediate", "int_events__contract_checked"]) in gx_checks
+    # the landed events are validated where they are kept with their contract verdict; the marts'
+    # invariants are their dbt tests
+    assert gx_checks == {dg.AssetKey(["intermediate", "int_events__contract_checked"])}
     assert len(graph.asset_check_keys) > len(gx_checks), "dbt tests are asset checks too"
     # each mart's meta.owner (dbt_project.yml) is its asset's owner
     assert graph.get(dg.AssetKey(["marts", "fct_account_milestones"])).owners == ["team:customer_success"]
