@@ -58,6 +58,8 @@ class DuckDBWarehouse:
                 describe_lock(str(error)) or f"cannot open the warehouse {self.path}: {_first_line(error)}"
             ) from None
         connection.execute("SET TimeZone = 'UTC'")
+        # a long query of a step that shows its own progress (validation, publish) draws no bar of its own
+        connection.execute("SET enable_progress_bar = false")
         return connection
 
 
@@ -140,6 +142,7 @@ class SparkWarehouse:
             raise UserError(f"no Spark tables in {self.tables_dir}: run `milestones build --target spark`")
         connection = duckdb.connect(":memory:", config=duckdb_config())
         connection.execute("SET TimeZone = 'UTC'")
+        connection.execute("SET enable_progress_bar = false")
         self.create_views(connection, "memory")
         return connection
 

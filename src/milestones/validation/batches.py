@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,39 +117,37 @@ class WarehouseReader:
         return f"processed_load_id > {self.dialect.placeholder}", [self.since_load_id]
 
     # -- queries ----------------------------------------------------------------------------------
-    def _query(self, dataset: Dataset) -> tuple[list[str], list[Any], list[str], str, list[Any]]:
-        """(select expressions, their parameters, dataframe column names, where clause, its parameters)."""
+    def _select(self, dataset: Dataset) -> tuple[str, list[Any], list[str]]:
+        """(the query, its parameters, the dataframe's column names) reading the dataset's rows."""
         d = self.dialect
-        p = d.placeholder
+        new_rows, new_params = self._new_rows(dataset)
         if dataset.kind == "events":
-            expressions = [
-                "event_id",
-                "account_id",
-                "event_name",
-                "occurred_at",
-                f"coalesce({d.json_kind('properties')}, 'not json')",
-            ]
-            names = [
-                "event_id",
-                "account_id",
-                "event_name",
-                "occurred_at",
-                "properties:type",
-            ]
-            where, where_params = self._new_rows(dataset)
-            return expressions, [], names, where, where_params
+            expressions = {
+                "event_id": "event_id",
+                "account_id": "account_id",
+                "event_name": "event_name",
+                "occurred_at": "occurred_at",
+                "properties:type": f"coalesce({d.json_kind('properties')}, 'not json')",
+            }
+            sql = f"select {_aliased(expressions.values())} from {self.relation(dataset)} where {new_rows}"
+            return sql, new_params, list(expressions)
         # event_properties: a value column and a kind column per planned property
-        expressions: list[str] = []
+        columns: list[str] = []
         params: list[Any] = []
         names: list[str] = []
         for prop in dataset.properties:
             text, kind, count = d.property_columns(prop.type)
-            expressions += [text, kind]
+            columns += [text, kind]
             params += [d.key(prop.name)] * count
             names += [prop.name, prop.name + TYPE_SUFFIX]
-        new_rows, new_params = self._new_rows(dataset)
-        where = f"event_name = {p} and {d.json_kind('properties')} = 'object' and {new_rows}"
-        return expressions, params, names, where, [dataset.event_name, *new_params]
+        # the event's rows first, then their JSON: a JSON test in the same filter makes DuckDB read the
+        # properties of every row of the table (at 10M rows 360 ms per event, against 100 ms)
+        sql = (
+            f"with event_rows as materialized (select properties from {self.relation(dataset)} "
+            f"where event_name = {d.placeholder} and {new_rows}) "
+            f"select {_aliased(columns)} from event_rows where {d.json_kind('properties')} = 'object'"
+        )
+        return sql, [dataset.event_name, *new_params, *params], names
 
     def relation(self, dataset: Dataset) -> str:
         return self.dialect.relation(dataset)
@@ -157,9 +155,9 @@ class WarehouseReader:
     def count(self, dataset: Dataset) -> int:
         if dataset.kind == "event_properties":
             return self._event_counts(dataset).get(dataset.event_name or "", 0)
-        _, _, _, where, where_params = self._query(dataset)
+        where, params = self._new_rows(dataset)
         sql = f"select count(*) from {self.relation(dataset)} where {where}"
-        return int(self._fetch(sql, where_params)[0][0])
+        return int(self._fetch(sql, params)[0][0])
 
     def _event_counts(self, dataset: Dataset) -> dict[str, int]:
         """Rows per event name (with a properties object) of a layer, counted once."""
@@ -181,15 +179,11 @@ class WarehouseReader:
         batch ends does not change a result (the totals are added up by the runner)."""
         rows = self.count(dataset) if rows is None else rows
         count = max(1, math.ceil(rows / self.rows_per_batch))
-        expressions, params, names, where, where_params = self._query(dataset)
-        aliases = [f"c{index}" for index in range(len(expressions))]
-        select_list = ", ".join(
-            f"{expr} as {alias}" for expr, alias in zip(expressions, aliases, strict=True)
-        )
-        sql = f"select {select_list} from {self.relation(dataset)} where {where}"
+        sql, params, names = self._select(dataset)
         stream = self._stream if self.dialect.name == "duckdb" else self._stream_postgres
+        aliases = [f"c{index}" for index in range(len(names))]
         number = 0
-        for number, frame in enumerate(stream(sql, [*params, *where_params], aliases), start=1):
+        for number, frame in enumerate(stream(sql, params, aliases), start=1):
             frame.columns = names
             # rows checked while this ran (none in a build) would make more batches than were counted
             yield number, max(count, number), frame
@@ -229,3 +223,8 @@ class WarehouseReader:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(self.rows_per_batch):
                 yield pd.DataFrame(rows, columns=columns)
+
+
+def _aliased(expressions: Iterable[str]) -> str:
+    """A select list naming the columns c0, c1, ... (a property's name is data: never an identifier)."""
+    return ", ".join(f"{expression} as c{index}" for index, expression in enumerate(expressions))
