@@ -3,9 +3,10 @@
 One run: generate about N event rows (the number of accounts calibrated on a small sample), hold back the
 last day, load the rest, build from scratch (`--full-refresh`), time a hand-written DuckDB pipeline from the
 same landing files to the same quarantine reasons and fct_account_milestones rows (and check it against the
-product row for row), land the held-back day and build incrementally. Both builds run as of the held-back
-day. Every phase runs in a child process of its own (see
-milestones.bench.phases) so that its peak memory is measured alone.
+product row for row), land the held-back day and build incrementally, then build twice more with nothing
+new: as of the same day, and as of the next. The builds run as of the held-back day but the last. Every
+phase runs in a child process of its own (see milestones.bench.phases) so that its peak memory is
+measured alone.
 
 Everything happens in a work folder (default: a new folder under .tmp/bench/, removed at the end unless
 keep): the landing files, the DuckDB file, its spill folder, the validations' Data Docs and, unless
@@ -28,7 +29,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ PROFILE_DEFAULTS = {
     "MILESTONES_DUCKDB_THREADS": "2",
     "MILESTONES_THREADS": "2",
 }
-PRODUCT_PHASES = ("load", "full build", "load day", "incremental build", "no new data")
+NEXT_DAY = "next day, no new data"
+PRODUCT_PHASES = ("load", "full build", "load day", "incremental build", "no new data", NEXT_DAY)
 BENCH_VERSION = 1
 
 
@@ -80,6 +82,7 @@ class BenchResult:
     incremental_s: float | None = None
     incremental_ratio: float | None = None
     no_new_data_s: float | None = None  # the same build again, nothing loaded since
+    next_day_s: float | None = None  # a build as of the next day, nothing loaded since
     peak_memory_bytes: int | None = None
     reference_ratio: float | None = None  # (load + full build) / the reference pipeline
     reference: dict[str, Any] = field(default_factory=dict)
@@ -95,15 +98,16 @@ class BenchResult:
     report_path: str | None = None
 
     no_new_data_build: dict[str, Any] = field(default_factory=dict)
+    next_day_build: dict[str, Any] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
-        builds = (self.full_build, self.incremental_build, self.no_new_data_build)
+        builds = (self.full_build, self.incremental_build, self.no_new_data_build, self.next_day_build)
         return all(build.get("exit_code") == 0 for build in builds)
 
     @property
     def exit_code(self) -> int:
-        """0 when both builds passed (a missed target is a finding, not a failure), else 1."""
+        """0 when every build passed (a missed target is a finding, not a failure), else 1."""
         return 0 if self.succeeded else 1
 
     def table_row(self) -> dict[str, Any]:
@@ -214,7 +218,7 @@ def _generate(
     tries = 0
     while True:
         manifest = phase(
-            "1/8",
+            "1/9",
             step,
             generate_events,
             accounts=accounts,
@@ -247,7 +251,7 @@ def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Pa
     result.held_back_day = day.isoformat()
     base, day_dir = work / "landing", work / "landing_day"
     split = phase(
-        "2/8",
+        "2/9",
         "hold back the last day",
         split_last_day,
         source=work / "generated",
@@ -267,10 +271,10 @@ def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Pa
 def _full_build(phase: _Phases, work: Path, base: Path, day: date) -> PhaseResult:
     """3. Load the history, 4. build it from scratch."""
     result = phase.result
-    loaded = phase("3/8", "load", load_folder, directory=base)
+    loaded = phase("3/9", "load", load_folder, directory=base)
     result.load_s = round(loaded.seconds, 3)
     results = work / "run_results_full.json"
-    full, result.full_build = _timed_build(phase, "4/8", "full build", results, day, full_refresh=True)
+    full, result.full_build = _timed_build(phase, "4/9", "full build", results, day, full_refresh=True)
     result.full_build_s = round(full.seconds, 3)
     if full.seconds > 0:
         result.events_per_second = round(result.events_full_build / full.seconds, 1)
@@ -284,7 +288,7 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
     out = work / "reference"
     try:
         timed = phase(
-            "5/8",
+            "5/9",
             "reference pipeline",
             reference_pipeline,
             landing=base,
@@ -298,13 +302,13 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
             result.reference["ratio"] = result.reference_ratio
     except Exception as error:  # a finding to report, not a reason to lose the rest of the run
         result.reference = {"error": str(error).strip().splitlines()[0]}
-        phase.say(f"5/8 reference pipeline failed: {result.reference['error']}")
+        phase.say(f"5/9 reference pipeline failed: {result.reference['error']}")
         return
     try:
-        result.reference.update(phase("5/8", "reference check", reference_check, out=out).value)
+        result.reference.update(phase("5/9", "reference check", reference_check, out=out).value)
     except Exception as error:  # the product's tables are missing when the build failed early
         result.reference["comparison_error"] = str(error).strip().splitlines()[0]
-        phase.say(f"5/8 reference check failed: {result.reference['comparison_error']}")
+        phase.say(f"5/9 reference check failed: {result.reference['comparison_error']}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -312,10 +316,10 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, day: date) -> No
 def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, full: PhaseResult) -> None:
     """6. Land the held-back day, 7. build incrementally as of that day; compare with the full build."""
     result = phase.result
-    day_load = phase("6/8", "load day", load_folder, directory=day_dir)
+    day_load = phase("6/9", "load day", load_folder, directory=day_dir)
     result.incremental_load_s = round(day_load.seconds, 3)
     results = work / "run_results_incremental.json"
-    incremental, result.incremental_build = _timed_build(phase, "7/8", "incremental build", results, day)
+    incremental, result.incremental_build = _timed_build(phase, "7/9", "incremental build", results, day)
     result.incremental_s = round(incremental.seconds, 3)
     if full.seconds > 0:
         result.incremental_ratio = round(incremental.seconds / full.seconds, 4)
@@ -329,13 +333,19 @@ def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, ful
 
 
 def _no_new_data_build(phase: _Phases, work: Path, day: date) -> None:
-    """8. The same build again with nothing loaded since: what a run costs when nothing arrived."""
+    """8. The same build again with nothing loaded since: what a run costs when nothing arrived; 9. a build
+    as of the next day, still with nothing new: the scheduled run of a day without arrivals."""
     result = phase.result
     again, result.no_new_data_build = _timed_build(
-        phase, "8/8", "no new data", work / "run_results_no_new_data.json", day
+        phase, "8/9", "no new data", work / "run_results_no_new_data.json", day
     )
     result.no_new_data_s = round(again.seconds, 3)
     result.no_new_data_build.pop("run_results", None)
+    next_day, result.next_day_build = _timed_build(
+        phase, "9/9", NEXT_DAY, work / "run_results_next_day.json", day + timedelta(days=1)
+    )
+    result.next_day_s = round(next_day.seconds, 3)
+    result.next_day_build.pop("run_results", None)
 
 
 def _timed_build(
@@ -349,6 +359,9 @@ def _timed_build(
 def _build_details(outcome: PhaseResult, as_of: date, threads: int | None) -> dict[str, Any]:
     details: dict[str, Any] = {"as_of": as_of.isoformat(), "exit_code": outcome.value["exit_code"]}
     path = outcome.value.get("run_results")
+    if not path and outcome.value["exit_code"] == 0 and not outcome.value.get("dbt_seconds"):
+        details["dbt"] = "not run: nothing changed since the last build"
+        return details
     if not path:
         details["error"] = "dbt wrote no run_results.json"
         return details
@@ -418,6 +431,7 @@ def render(result: BenchResult) -> str:
     lines += _build_lines("full build", result.full_build)
     lines += _build_lines("incremental build", result.incremental_build)
     lines += _build_lines("build with no new data", result.no_new_data_build)
+    lines += _build_lines("build as of the next day, no new data", result.next_day_build)
     if result.incremental_build.get("models_vs_full"):
         lines.append("models costing the incremental build most (time in the full build, share of it):")
         lines.append(report.format_comparison(result.incremental_build["models_vs_full"]))
@@ -434,6 +448,8 @@ def render(result: BenchResult) -> str:
 def _build_lines(title: str, details: dict[str, Any]) -> list[str]:
     """One build's status, where its time went and its slowest nodes (nothing without timing)."""
     timing = details.get("timing")
+    if details.get("dbt"):
+        return [f"{title} (as of {details['as_of']}, passed): dbt {details['dbt']}"]
     if not timing:
         return []
     if details.get("exit_code") == 0:

@@ -139,7 +139,7 @@ def build(as_of: date, full_refresh: bool, keep_run_results: Path) -> dict[str, 
     exit_code = build_module.run_build(as_of=as_of, full_refresh=full_refresh)
     results = target_dir() / "run_results.json"
     copied = None
-    if results.exists():
+    if results.exists() and dbt_seconds:  # a build with nothing new stops before dbt (build.unchanged)
         Path(keep_run_results).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(results, keep_run_results)
         copied = str(keep_run_results)

@@ -348,6 +348,7 @@ TABLE_COLUMNS = (
     ("incremental_s", "incremental s"),
     ("incremental_ratio", "incremental/full"),
     ("no_new_data_s", "no new data s"),
+    ("next_day_s", "next day s"),
     ("peak_memory_bytes", "peak memory"),
     # (load + full build) / the hand-written reference pipeline over the same landing files
     ("reference_ratio", "vs reference"),

@@ -22,7 +22,8 @@ from milestones.build.optional_seeds import (
     optional_seed_problems,
     withheld_delivery,
 )
-from milestones.delivery.guard import decide, record_if_delivered, run_results
+from milestones.build.unchanged import BuildInputs, current_inputs, record_build, unchanged_since
+from milestones.delivery.guard import Decision, decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
 from milestones.warehouse import DuckDBWarehouse, connect, describe_lock, resolve
@@ -51,6 +52,9 @@ def run_build(
     delivery = decide(as_of, move_back=move_delivery_back, target=target)
     if not check_freshness(target, delivery.delivers):  # landing freshness (docs/rules.md §3)
         return 1
+    inputs = current_inputs(as_of, target)
+    if _can_stop(inputs, full_refresh, select, delivery, target):
+        return 0
     withheld = withheld_delivery(delivery, target, full_refresh)
     command = ["build", *UNIT_TEST_EXCLUSION]
     if full_refresh:
@@ -86,9 +90,28 @@ def run_build(
     served = publish(target)
     if served is not None:
         print(f"published for BI tools: {served}")
+    if select is None and not delivery.moves_back:  # what the next build compares with
+        record_build(inputs, outcome.run_results_path, target)
     if summary:
         print(summary)
     return 0
+
+
+def _can_stop(
+    inputs: BuildInputs, full_refresh: bool, select: str | None, delivery: Decision, target: str | None
+) -> bool:
+    """Nothing changed since the last green build (milestones.build.unchanged): say so; dbt does not start."""
+    if full_refresh or select is not None or not delivery.delivers or delivery.moves_back:
+        return False
+    built_at = unchanged_since(inputs, target)
+    if built_at is None:
+        return False
+    print(
+        f"milestones build: nothing changed since the build of {built_at:%Y-%m-%d %H:%M} UTC (as of "
+        f"{inputs.as_of}, no new load, the same project files, no dbt run since): the warehouse and "
+        "the serving file stand; --full-refresh rebuilds anyway"
+    )
+    return True
 
 
 def _check_warehouse(target: str | None) -> None:

@@ -250,12 +250,14 @@ def test_format_table_aligns_the_columns() -> None:
         "incremental_s": 30.0,
         "incremental_ratio": 0.5,
         "no_new_data_s": 12.5,
+        "next_day_s": 20.0,
         "peak_memory_bytes": 2 * 1024**3,
         "reference_ratio": 12.345,
     }
     text = report.format_table([row, {**row, "incremental_s": None}])
     header, rule, first, second = text.splitlines()
     expected = "events | load s | full build s | events/s | incremental s | incremental/full | no new data s"
+    expected += " | next day s"
     expected += " | peak memory"
     expected += " | vs reference"
     assert header.split() == expected.replace("|", "").split()
@@ -267,6 +269,7 @@ def test_format_table_aligns_the_columns() -> None:
         "30.0",
         "50.0%",
         "12.5",
+        "20.0",
         "2.00",
         "GiB",
         "12.3x",
@@ -275,7 +278,9 @@ def test_format_table_aligns_the_columns() -> None:
     assert len({len(line) for line in (header, rule, first, second)}) == 1
     markdown = report.format_table([row], markdown=True).splitlines()
     assert markdown[0].startswith("| events | load s | full build s |")
-    assert markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 12.5 | 2.00 GiB | 12.3x |"
+    assert (
+        markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 12.5 | 20.0 | 2.00 GiB | 12.3x |"
+    )
 
 
 # ------------------------------------------------------------------------------------ the day split
@@ -392,6 +397,7 @@ def test_small_bench_run_end_to_end(
         "incremental_s",
         "incremental_ratio",
         "no_new_data_s",
+        "next_day_s",
         "peak_memory_bytes",
         "reference",
         "full_build",
@@ -412,7 +418,13 @@ def test_small_bench_run_end_to_end(
     )
     assert saved["peak_memory_bytes"] > 10 * 1024**2
     assert saved["settings"]["duckdb_threads"] == 2
-    for build in ("full_build", "incremental_build", "no_new_data_build"):
+    # nothing changed since the incremental build: the same day's build stops before dbt
+    assert saved["no_new_data_build"] == {
+        "as_of": saved["held_back_day"],
+        "exit_code": 0,
+        "dbt": "not run: nothing changed since the last build",
+    }
+    for build in ("full_build", "incremental_build", "next_day_build"):
         assert saved[build]["exit_code"] == 0
         assert saved[build]["slowest_models"], build
         assert {node["type"] for node in saved[build]["slowest_models"]} <= {"model", "seed", "snapshot"}
@@ -438,6 +450,7 @@ def test_small_bench_run_end_to_end(
         "load day",
         "incremental build",
         "no new data",
+        "next day, no new data",
     }
     assert [target["verdict"] for target in saved["targets"]][2] != "not checked", "no new data at 30k"
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # cleaned up
