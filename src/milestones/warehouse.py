@@ -232,9 +232,16 @@ def connect(target: str | None = None, read_only: bool = False) -> Iterator[Any]
         connection.close()
 
 
+# DuckDB's memory_limit when MILESTONES_DUCKDB_MEMORY_LIMIT is unset, for dbt (profiles.example.yml holds
+# the same value; a test pins the two) and every Python connection: a 10M-event build stays under 4 GiB,
+# and measured no slower than with 8GB (docs/performance.md)
+DEFAULT_MEMORY_LIMIT = "3.5GB"
+
+
 def duckdb_config() -> dict[str, str]:
-    """DuckDB settings from the environment variables the dbt profile reads (only those that are set)."""
-    config = {}
+    """DuckDB settings from the environment variables the dbt profile reads: the memory limit always (its
+    default is the profile's), the others only when set."""
+    config = {"memory_limit": DEFAULT_MEMORY_LIMIT}
     for variable, setting in (
         ("MILESTONES_DUCKDB_MEMORY_LIMIT", "memory_limit"),
         ("MILESTONES_DUCKDB_THREADS", "threads"),

@@ -49,6 +49,7 @@ from milestones.bench.phases import (
 )
 from milestones.errors import UserError
 from milestones.user_seeds import project_seeds_dir
+from milestones.warehouse import DEFAULT_MEMORY_LIMIT
 
 DAYS = 180
 SEED = 7
@@ -58,7 +59,7 @@ GUESS_EVENTS_PER_ACCOUNT = 1_800
 CALIBRATION_ACCOUNTS = (10, 200)
 # The profile's defaults (profiles.example.yml), reported when the environment sets nothing.
 PROFILE_DEFAULTS = {
-    "MILESTONES_DUCKDB_MEMORY_LIMIT": "8GB",
+    "MILESTONES_DUCKDB_MEMORY_LIMIT": DEFAULT_MEMORY_LIMIT,
     "MILESTONES_DUCKDB_THREADS": "2",
     "MILESTONES_THREADS": "2",
 }

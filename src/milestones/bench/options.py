@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--memory-limit",
         default=None,
         metavar="SIZE",
-        help="DuckDB memory_limit for the run, e.g. 4GB (default: MILESTONES_DUCKDB_MEMORY_LIMIT, else 8GB)",
+        help="DuckDB memory_limit for the run, e.g. 4GB (default: MILESTONES_DUCKDB_MEMORY_LIMIT, else the "
+        "profile's 3.5GB)",
     )
     parser.add_argument(
         "--threads",

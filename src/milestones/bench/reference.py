@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from milestones.warehouse import DEFAULT_MEMORY_LIMIT  # the same settings as the product's runs
+
 # The fields of each landing file kind (docs/rules.md §3); the renewals and experiment assignments do not
 # reach fct_account_milestones, so they are not read.
 FIELDS = {
@@ -88,7 +90,7 @@ def connect():  # -> duckdb.DuckDBPyConnection
     """A plain in-memory DuckDB with the settings the product's profile reads from the environment."""
     import duckdb
 
-    config = {"memory_limit": os.environ.get("MILESTONES_DUCKDB_MEMORY_LIMIT") or "8GB"}
+    config = {"memory_limit": os.environ.get("MILESTONES_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT}
     if os.environ.get("MILESTONES_DUCKDB_THREADS"):
         config["threads"] = os.environ["MILESTONES_DUCKDB_THREADS"]
     if os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY"):
