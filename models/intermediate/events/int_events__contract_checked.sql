@@ -21,7 +21,9 @@
 
 with
 
-landed_events as (
+-- read by several steps, each for other rows: stored whole, every landed row would be parsed and kept
+-- (1 GB of buffer at 1M events) on a day that checks a few
+landed_events as {{ not_materialized() }} (
     select * from {{ ref('stg_landing__events') }}
 ),
 
