@@ -110,7 +110,7 @@ class WarehouseReader:
         self.since_load_id = since_load_id
         self._counts: dict[tuple[str, str], dict[str, int]] = {}
 
-    def _new_rows(self, dataset: Dataset) -> tuple[str, list[Any]]:
+    def _new_rows(self) -> tuple[str, list[Any]]:
         """The where clause (and its parameters) keeping the rows checked after `since_load_id`."""
         if self.since_load_id is None:
             return "1 = 1", []
@@ -120,7 +120,7 @@ class WarehouseReader:
     def _select(self, dataset: Dataset) -> tuple[str, list[Any], list[str]]:
         """(the query, its parameters, the dataframe's column names) reading the dataset's rows."""
         d = self.dialect
-        new_rows, new_params = self._new_rows(dataset)
+        new_rows, new_params = self._new_rows()
         if dataset.kind == "events":
             expressions = {
                 "event_id": "event_id",
@@ -155,7 +155,7 @@ class WarehouseReader:
     def count(self, dataset: Dataset) -> int:
         if dataset.kind == "event_properties":
             return self._event_counts(dataset).get(dataset.event_name or "", 0)
-        where, params = self._new_rows(dataset)
+        where, params = self._new_rows()
         sql = f"select count(*) from {self.relation(dataset)} where {where}"
         return int(self._fetch(sql, params)[0][0])
 
@@ -163,7 +163,7 @@ class WarehouseReader:
         """Rows per event name (with a properties object) of a layer, counted once."""
         key = (dataset.layer, dataset.relation)
         if key not in self._counts:
-            new_rows, params = self._new_rows(dataset)
+            new_rows, params = self._new_rows()
             sql = (
                 f"select event_name, count(*) from {self.relation(dataset)} "
                 f"where {self.dialect.json_kind('properties')} = 'object' and {new_rows} group by event_name"
