@@ -213,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(tracking_plan_events.csv, tracking_plan_properties.csv, milestones.csv, milestone_criteria.csv) "
         "(default: the project's seeds/)",
     )
+    generate.add_argument(
+        "--event-files",
+        choices=("mixed", "parquet"),
+        default="mixed",
+        help="mixed: a JSON Lines file per chunk of accounts, the last one Parquet; parquet: Parquet files "
+        "but the first, much smaller on disk; the same rows either way (default: mixed)",
+    )
 
     load = _command(
         commands,
@@ -399,6 +406,7 @@ def _run(args: argparse.Namespace) -> int:
             dirty_rate=args.dirty_rate,
             end_date=args.end_date,
             seeds_dir=args.seeds,
+            event_files=args.event_files,
         )
         print(summary)
         return 0

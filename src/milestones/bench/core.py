@@ -68,6 +68,16 @@ PRODUCT_PHASES = ("load", "full build", "load day", "incremental build", "no new
 BENCH_VERSION = 1
 
 
+@dataclass(frozen=True)
+class Sample:
+    """How the bench's events are generated: the same settings, the same rows."""
+
+    seed: int = SEED
+    days: int = DAYS
+    dirty_rate: float = DIRTY_RATE
+    event_files: str = "mixed"  # or "parquet": the same rows in far less disk (`milestones generate`)
+
+
 @dataclass
 class BenchResult:
     requested_events: int
@@ -129,12 +139,12 @@ def run_bench(
     threads: int | None = None,
     *,
     work_dir: Path | None = None,
-    seed: int = SEED,
-    days: int = DAYS,
-    dirty_rate: float = DIRTY_RATE,
+    sample: Sample = Sample(),
+    reference: bool = True,
 ) -> BenchResult:
     """Run the bench and print its table. out_dir: where bench_<events>.json goes (default
-    reports/bench/); work_dir: where the work folder is made (default .tmp/bench/)."""
+    reports/bench/); work_dir: where the work folder is made (default .tmp/bench/); reference: False
+    skips the reference pipeline (at 100M it takes as long as the build)."""
     if events < 1:
         raise UserError("--events must be positive")
     if memory_limit is not None:
@@ -152,10 +162,10 @@ def run_bench(
     say = _Progress()
     try:
         with _environment(_bench_environment(work, memory_limit, threads)):
-            result.settings = _settings(work, seed, days, dirty_rate)
+            result.settings = _settings(sample)
             result.machine = _machine()
             say(f"work folder {work}; {_describe_settings(result.settings)}")
-            _run(result, work, events, seed, days, dirty_rate, say)
+            _run(result, work, events, sample, reference, say)
     finally:
         if keep:
             result.work_dir = str(work)
@@ -188,10 +198,10 @@ class _Phases:
 
 
 def _run(
-    result: BenchResult, work: Path, events: int, seed: int, days: int, dirty_rate: float, say: _Progress
+    result: BenchResult, work: Path, events: int, sample: Sample, reference: bool, say: _Progress
 ) -> None:
     phase = _Phases(result, say)
-    manifest = _generate(phase, work / "generated", events, seed, days, dirty_rate)
+    manifest = _generate(phase, work / "generated", events, sample)
     result.accounts = manifest["accounts"]
     result.events = manifest["event_rows"]
     day = date.fromisoformat(manifest["end_date"])
@@ -199,15 +209,16 @@ def _run(
     # Both builds run as of the held-back day, as a scheduled `milestones build` (no --as-of) would on that
     # day: the same dbt vars let the second build reuse dbt's parse of the first (partial parsing).
     full = _full_build(phase, work, base, day)
-    _reference_pipeline(phase, work, base, day)
+    if reference:
+        _reference_pipeline(phase, work, base, day)
+    else:
+        say("5/9 reference pipeline: skipped (--no-reference)")
     _incremental_build(phase, work, day_dir, day, full)
     _no_new_data_build(phase, work, day)
     result.peak_memory_bytes = phase.peak_bytes(PRODUCT_PHASES)
 
 
-def _generate(
-    phase: _Phases, generated: Path, events: int, seed: int, days: int, dirty_rate: float
-) -> dict[str, Any]:
+def _generate(phase: _Phases, generated: Path, events: int, sample: Sample) -> dict[str, Any]:
     """1. Calibrate the accounts for the events asked for, then generate; return the manifest's counts.
 
     The volume per account varies a lot between accounts (segments, activity), so a run that lands more
@@ -223,10 +234,11 @@ def _generate(
             step,
             generate_events,
             accounts=accounts,
-            days=days,
-            seed=seed,
+            days=sample.days,
+            seed=sample.seed,
             out=generated,
-            dirty_rate=dirty_rate,
+            dirty_rate=sample.dirty_rate,
+            event_files=sample.event_files,
             progress=step != "calibrate",
         ).value
         tries += step != "calibrate"
@@ -260,6 +272,7 @@ def _hold_back_last_day(phase: _Phases, work: Path, day: date) -> tuple[Path, Pa
         day_dir=day_dir,
         day=day,
     )
+    shutil.rmtree(work / "generated")  # the two folders hold every row: at 100M the disk is needed
     result.events_full_build = split.value.base_rows
     result.events_held_back = split.value.held_back_rows
     phase.say(
@@ -533,16 +546,17 @@ def _setting(variable: str) -> str:
     return os.environ.get(variable) or PROFILE_DEFAULTS[variable]
 
 
-def _settings(work: Path, seed: int, days: int, dirty_rate: float) -> dict[str, Any]:
+def _settings(sample: Sample) -> dict[str, Any]:
     return {
         "memory_limit": _setting("MILESTONES_DUCKDB_MEMORY_LIMIT"),
         "duckdb_threads": int(_setting("MILESTONES_DUCKDB_THREADS")),
         "dbt_threads": int(_setting("MILESTONES_THREADS")),
         "temp_directory": os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY"),
         "duckdb_path": os.environ.get("MILESTONES_DUCKDB_PATH"),
-        "seed": seed,
-        "days": days,
-        "dirty_rate": dirty_rate,
+        "seed": sample.seed,
+        "days": sample.days,
+        "dirty_rate": sample.dirty_rate,
+        "event_files": sample.event_files,
     }
 
 

@@ -68,6 +68,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "profile's 3.5GB)",
     )
     parser.add_argument(
+        "--event-files",
+        choices=("mixed", "parquet"),
+        default="mixed",
+        help="the landing files of the events, as `milestones generate --event-files` writes them: mixed "
+        "(JSON Lines, some Parquet and CSV) or parquet (far less disk, for 100M events) (default: mixed)",
+    )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the hand-written reference pipeline and its check (no ratio is printed)",
+    )
+    parser.add_argument(
         "--threads",
         type=positive_int,
         default=None,
@@ -78,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bench with the options `add_arguments` parsed; return its exit code."""
-    from milestones.bench.core import run_bench
+    from milestones.bench.core import Sample, run_bench
 
     return run_bench(
         events=args.events,
@@ -87,4 +99,6 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         threads=args.threads,
         work_dir=args.work_dir,
+        sample=Sample(event_files=args.event_files),
+        reference=not args.no_reference,
     ).exit_code

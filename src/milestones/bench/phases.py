@@ -73,14 +73,20 @@ def run_phase(name: str, function: Callable[..., Any], **kwargs: Any) -> PhaseRe
 
 
 def generate_events(
-    accounts: int, days: int, seed: int, out: Path, dirty_rate: float, progress: bool
+    accounts: int, days: int, seed: int, out: Path, dirty_rate: float, progress: bool, event_files: str
 ) -> dict[str, Any]:
     """The generator (`milestones generate`); returns its manifest's counts and window."""
     from milestones.sample import generate
     from milestones.sample.core import MANIFEST
 
     summary = generate(
-        accounts=accounts, days=days, seed=seed, out=out, dirty_rate=dirty_rate, progress=progress
+        accounts=accounts,
+        days=days,
+        seed=seed,
+        out=out,
+        dirty_rate=dirty_rate,
+        progress=progress,
+        event_files=event_files,
     )
     manifest = json.loads((Path(out) / MANIFEST).read_text())
     return {

@@ -40,6 +40,7 @@ from milestones.sample.writers import PARQUET_SCHEMA, append_text_file, write_pa
 
 DEFAULT_END_DATE = date(2026, 9, 30)
 CHUNK_ROWS = 1_500_000
+EVENT_FILES = ("mixed", "parquet")
 LANDING_PREFIXES = ("events", "accounts", "renewals", "milestone_overrides", "experiment_assignments")
 MANIFEST = "_manifest.json"
 CSV_EVENTS_FILE = "events_backfill.csv"
@@ -280,6 +281,7 @@ class _Run:
     seed64: int
     dirty_rate: float
     say: _Progress
+    event_files: str = "mixed"
 
 
 @dataclass
@@ -319,8 +321,13 @@ def generate(
     progress: bool = True,
     seeds_dir: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    event_files: str = "mixed",
 ) -> GenerateSummary:
+    """event_files: "mixed" (a JSON Lines file per chunk of accounts, the last one Parquet) or "parquet"
+    (Parquet but the first chunk, whose JSON Lines hold the malformed lines); the rows are the same."""
     _check_arguments(accounts, days, dirty_rate)
+    if event_files not in EVENT_FILES:
+        raise ValueError(f"event_files must be one of {', '.join(EVENT_FILES)}: {event_files!r}")
     end_date = end_date or DEFAULT_END_DATE
     seeds = load_seeds(Path(seeds_dir) if seeds_dir is not None else _default_seeds_dir())
     out = Path(out)
@@ -338,7 +345,7 @@ def generate(
         ids = _make_ids(world, seed64)
         fmt = TimeFormatter(world.start_date - timedelta(days=3), end_date + timedelta(days=75))
         factory = ValueFactory(world, fmt, ids.account_hex, ids.users)
-        run = _Run(out, seeds, world, ids, fmt, factory, days, seed, seed64, dirty_rate, say)
+        run = _Run(out, seeds, world, ids, fmt, factory, days, seed, seed64, dirty_rate, say, event_files)
 
         truth = Truth(seeds, accounts)
         totals = _write_events(run, truth, chunk_rows)
@@ -642,7 +649,7 @@ def _write_chunk(job: _ChunkJob, run: _Run, arrays: _IdArrays):
         chunk, run.world, run.fmt, rng, job.first_id, arrays.accounts, arrays.users, arrays.event_names
     )
     # where the rows go: a JSON Lines or Parquet file per chunk, plus a slice in the CSV backfill
-    routes = _routes(job.ci, job.n_chunks, n, rng)
+    routes = _routes(job.ci, job.n_chunks, n, rng, run.event_files)
     kinds = dirty_mod.KINDS if any(r[1] == "jsonl" for r in routes) else dirty_mod.KINDS[1:]
     drows = dirty_mod.make_dirty(
         rng,
@@ -781,7 +788,9 @@ def _format(chunk, world: World, fmt: TimeFormatter, rng, first_id, account_ids,
     return columns, received_ms, received_null
 
 
-def _routes(ci: int, n_chunks: int, n: int, rng) -> list[tuple[str, str, list[tuple[int, int]]]]:
+def _routes(
+    ci: int, n_chunks: int, n: int, rng, event_files: str = "mixed"
+) -> list[tuple[str, str, list[tuple[int, int]]]]:
     """(file, format, row ranges) for the rows of a chunk (rows are in time order)."""
     if n_chunks == 1:
         c0, c1, p0, p1 = (int(n * x) for x in (0.40, 0.45, 0.70, 0.90))
@@ -790,7 +799,8 @@ def _routes(ci: int, n_chunks: int, n: int, rng) -> list[tuple[str, str, list[tu
             ("events_0002.parquet", "parquet", [(p0, p1)]),
             (CSV_EVENTS_FILE, "csv", [(c0, c1)]),
         ]
-    main_kind = "parquet" if ci == n_chunks - 1 else "jsonl"
+    parquet = ci == n_chunks - 1 or (event_files == "parquet" and ci > 0)
+    main_kind = "parquet" if parquet else "jsonl"
     main = f"events_{ci + 1:04d}.{main_kind}"
     width = max(1, n // 100)
     c0 = int(rng.integers(n // 10, max(n // 10 + 1, n - width - n // 10)))

@@ -375,6 +375,12 @@ def test_bench_events_accept_grouped_digits_and_refuse_zero() -> None:
     assert parser.parse_args([]).events == DEFAULT_EVENTS
     with pytest.raises(SystemExit):
         parser.parse_args(["--events", "0"])
+    defaults = parser.parse_args([])
+    assert defaults.event_files == "mixed" and not defaults.no_reference
+    chosen = parser.parse_args(["--event-files", "parquet", "--no-reference"])
+    assert chosen.event_files == "parquet" and chosen.no_reference
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--event-files", "csv"])
 
 
 # ------------------------------------------------------------------------------------ a real run

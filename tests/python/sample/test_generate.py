@@ -401,6 +401,33 @@ def test_chunks_spread_over_jsonl_files_and_a_parquet_file(tmp_path: Path) -> No
     assert len(names) >= 4
 
 
+def test_parquet_event_files_hold_the_same_events_and_truth(tmp_path: Path) -> None:
+    args = {"accounts": 30, "days": 60, "seed": 2, "dirty_rate": 0.05, "progress": False, "chunk_rows": 2_000}
+    generate(out=tmp_path / "mixed", **args)
+    summary = generate(out=tmp_path / "parquet", event_files="parquet", **args)
+    names = sorted(n for n in summary.files if n.startswith("events"))
+    # the first chunk stays JSON Lines: a malformed line has no other home
+    assert names[0] == "events_0001.jsonl" and names[-1].endswith(".csv") and len(names) >= 4
+    assert all(name.endswith(".parquet") for name in names[1:-1])
+    for truth in ("_truth_milestones.csv", "_truth_accounts.csv"):
+        assert (tmp_path / "parquet" / truth).read_bytes() == (tmp_path / "mixed" / truth).read_bytes()
+    valid = {}
+    for kind in ("mixed", "parquet"):
+        accounts = seed("accounts.csv", tmp_path / kind)
+        events, reasons = classify(raw_event_rows(tmp_path / kind), SEEDS, set(accounts.account_id))
+        assert reasons["malformed_record"] > 0, kind
+        events = events.drop(columns=["file", "load_order"]).sort_values("event_id").reset_index(drop=True)
+        # JSON Lines hold an object, Parquet its text: compare what they say, not their spacing
+        events["properties"] = [json.dumps(json.loads(text), sort_keys=True) for text in events.properties]
+        valid[kind] = events
+    pd.testing.assert_frame_equal(valid["parquet"], valid["mixed"])
+
+
+def test_generate_refuses_an_unknown_kind_of_event_files(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="event_files"):
+        generate(accounts=2, days=3, seed=1, out=tmp_path, progress=False, event_files="csv")
+
+
 # ------------------------------------------------------------------------------------------ events
 def test_timestamps_are_iso_with_offsets_and_received_at(small_checked) -> None:
     events, _, _ = small_checked
