@@ -19,6 +19,13 @@
     partition_by=spark_partition_by('load_id'),
 ) }}
 
+{#- the landed columns as text: a row is parsed (timestamps, properties) once it is picked -#}
+{%- set landed_columns = [
+    'raw_row_id', 'event_id', 'account_id', 'user_id', 'event_name', 'occurred_at_text',
+    'received_at_text', 'properties_text', 'load_id', 'file_name', 'file_checksum', 'loaded_at',
+    'file_row_number', 'raw_record', 'load_error',
+] %}
+
 with
 
 -- read by several steps, each for other rows: stored whole, every landed row would be parsed and kept
@@ -59,22 +66,52 @@ event_ids_in_play as (
     where account_id in (select landed_account_ids.account_id from landed_account_ids)
 ),
 
-events as (
-    select * from landed_events
-    where
-        load_id > {{ processed_load_watermark() }}
-        or account_id in (select landed_account_ids.account_id from landed_account_ids)
-        or event_id in (select event_ids_in_play.event_id from event_ids_in_play)
-        or {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+-- the rows to check, found by their keys alone: one filter of subqueries over every landed row
+-- would parse each of them to pick a few (10 s at 10M events on a day with nothing new)
+rows_in_play as (
+    select raw_row_id, load_id from landed_events
+    where load_id > {{ processed_load_watermark() }}
+    union
+    select raw_row_id, load_id from landed_events
+    where account_id in (select landed_account_ids.account_id from landed_account_ids)
+    union
+    select raw_row_id, load_id from landed_events
+    where event_id in (select event_ids_in_play.event_id from event_ids_in_play)
+    union
+    select raw_row_id, load_id from landed_events
+    where {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+),
+
+-- the load id lets DuckDB skip the loads no row in play is in
+picked_events as (
+    select
+        {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
+    from landed_events
+    inner join rows_in_play
+        on
+            landed_events.load_id = rows_in_play.load_id
+            and landed_events.raw_row_id = rows_in_play.raw_row_id
 ),
 
 {% else %}
 
-events as (
-    select * from landed_events
+picked_events as (
+    select
+        {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
+    from landed_events
 ),
 
 {% endif %}
+
+-- parsed as the staging view parses them, but only the rows picked
+events as (
+    select
+        picked_events.*,
+        {{ parse_utc_timestamp('picked_events.occurred_at_text') }} as occurred_at,
+        {{ parse_utc_timestamp('picked_events.received_at_text') }} as received_at,
+        {{ parse_json('picked_events.properties_text') }} as properties
+    from picked_events
+),
 
 tracking_plan_events as (
     select * from {{ ref('tracking_plan_events') }}
@@ -108,16 +145,22 @@ readable_events as (
     from events
 ),
 
--- rule 3: among readable rows, the first copy of an event id (by received_at, then load order) wins
-numbered_copies as (
-    select
-        raw_row_id,
-        row_number() over (
-            partition by event_id
-            order by coalesce(received_at, loaded_at), load_id, file_row_number
-        ) as copy_number
-    from readable_events
-    where early_rule_number is null
+-- rule 3: among readable rows, the first copy of an event id (by received_at, then load order) wins.
+-- Only the later copies are kept: joined back to every row, all copies made a hash table as large as
+-- the events, which spilled the wide rows at 100M events
+later_copies as (
+    select raw_row_id
+    from (
+        select
+            raw_row_id,
+            row_number() over (
+                partition by event_id
+                order by coalesce(received_at, loaded_at), load_id, file_row_number
+            ) as copy_number
+        from readable_events
+        where early_rule_number is null
+    ) as numbered_copies
+    where copy_number > 1
 ),
 
 -- rules 7 to 9 look at each planned property of the event
@@ -185,7 +228,7 @@ checked as (
         first_property_violations.property as violation_property,
         case
             when readable_events.early_rule_number is not null then readable_events.early_rule_number
-            when numbered_copies.copy_number > 1 then 3
+            when later_copies.raw_row_id is not null then 3
             when
                 readable_events.occurred_at is null
                 or readable_events.occurred_at
@@ -199,8 +242,8 @@ checked as (
         end as violation_rule_number,
         first_property_violations.value_text as violation_value
     from readable_events
-    left join numbered_copies
-        on readable_events.raw_row_id = numbered_copies.raw_row_id
+    left join later_copies
+        on readable_events.raw_row_id = later_copies.raw_row_id
     left join tracking_plan_events
         on readable_events.event_name = tracking_plan_events.event_name
     left join first_property_violations
