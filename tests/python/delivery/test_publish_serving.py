@@ -33,7 +33,9 @@ while not stop.exists():
         with duckdb.connect(str(serving), read_only=True) as connection:
             published = "select publication_id from serving_manifest.publication"
             publication = connection.execute(published).fetchone()
-            manifest = connection.execute("select * from serving_manifest.published_tables").fetchall()
+            manifest = connection.execute(
+                "select table_schema, table_name, row_count from serving_manifest.published_tables"
+            ).fetchall()
             problems = []
             for schema, table, expected in manifest:
                 (actual,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
@@ -96,6 +98,59 @@ def test_serving_file_holds_every_mart_in_the_old_storage_format(warehouse: Path
     # DuckDB's header: storage format 64 is the one DuckDB 1.0.0 and later read
     assert int.from_bytes(serving.read_bytes()[8 + 4 : 8 + 4 + 8], "little") == 64
     assert sorted(path.name for path in serving.parent.iterdir()) == ["serving.duckdb", "serving.duckdb.lock"]
+
+
+def _written(serving: Path) -> dict[str, tuple[str, int | None]]:
+    rows = query(
+        serving, "select table_name, written_as, loads_rewritten from serving_manifest.published_tables"
+    )
+    return {name: (written_as, loads) for name, written_as, loads in rows}
+
+
+def _digest(database: Path, relation: str) -> tuple:
+    """Rows and an order-free hash of every column: equal digests, equal tables."""
+    columns = ", ".join(
+        f'"{name}"' for (name,) in query(database, f"select column_name from (describe {relation})")
+    )
+    return query(database, f"select count(*), sum(hash({columns})) from {relation}")[0]
+
+
+def test_a_table_with_load_ids_is_rewritten_only_where_a_load_differs(warehouse: Path) -> None:
+    serving = publish()
+    assert _written(serving)["fct_events"] == ("copied", None)
+    loads = [
+        load for (load,) in query(warehouse, "select distinct load_id from main_marts.fct_events order by 1")
+    ]
+    assert len(loads) >= 3
+    # the warehouse changes in one load (rows gone), the last serving file in another (a row edited)
+    execute(
+        warehouse,
+        "delete from main_intermediate.int_events__contract_checked"
+        f" where load_id = {loads[0]} and violation_reason is null and event_id like '%1'",
+    )
+    execute(serving, f"update main_marts.fct_events set user_id = 'edited' where load_id = {loads[-1]}")
+
+    publish()
+
+    assert _written(serving)["fct_events"] == ("updated by load", 2)
+    assert _digest(serving, "main_marts.fct_events") == _digest(warehouse, "main_marts.fct_events")
+    publish()  # nothing differs now
+    assert _written(serving)["fct_events"] == ("updated by load", 0)
+    assert _written(serving)["dim_account_milestone_status"] == ("copied", None)  # no load_id: copied
+
+
+def test_a_table_whose_columns_changed_is_copied_whole(warehouse: Path) -> None:
+    serving = publish()
+    execute(
+        warehouse,
+        "create or replace view main_marts.fct_events as"
+        " select *, 1 as added_column from main_intermediate.int_events__valid",
+    )
+
+    publish()
+
+    assert _written(serving)["fct_events"] == ("copied", None)
+    assert _digest(serving, "main_marts.fct_events") == _digest(warehouse, "main_marts.fct_events")
 
 
 @pytest.mark.slow
