@@ -82,26 +82,21 @@ rows_in_play as (
     where {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
 ),
 
--- the load id lets DuckDB skip the loads no row in play is in
+{% endif %}
+
+-- every landed row on a full build; else the rows in play (the load id lets DuckDB skip the loads no
+-- row in play is in)
 picked_events as (
     select
         {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
     from landed_events
+    {%- if is_incremental() %}
     inner join rows_in_play
         on
             landed_events.load_id = rows_in_play.load_id
             and landed_events.raw_row_id = rows_in_play.raw_row_id
+    {%- endif %}
 ),
-
-{% else %}
-
-picked_events as (
-    select
-        {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
-    from landed_events
-),
-
-{% endif %}
 
 -- parsed as the staging view parses them, but only the rows picked
 events as (
