@@ -157,49 +157,138 @@ measured as (
 
 -- count measures: every event counts
 counted_events as (
-    select * from measured
-    where measure = 'count' and group_value is not null
-),
-
--- distinct measures: only the first event of each value counts
-first_events_of_value as (
     select
         account_id,
         milestone_id,
         criterion_id,
-        measure,
         threshold,
-        event_id,
-        occurred_at,
         group_value,
-        distinct_value
-    from (
-        select
-            measured.*,
-            row_number() over (
-                partition by account_id, milestone_id, criterion_id, group_value, distinct_value
-                order by occurred_at, event_id
-            ) as value_occurrence
-        from measured
-        where measure = 'distinct' and group_value is not null and distinct_value is not null
-    ) as numbered_values
-    where value_occurrence = 1
+        event_id,
+        occurred_at
+    from measured
+    where measure = 'count' and group_value is not null
+),
+
+distinct_values as (
+    select * from measured
+    where measure = 'distinct' and group_value is not null and distinct_value is not null
+),
+
+-- distinct measures: only the first event of each value counts, found by two aggregates and a join
+-- rather than a window over every matching event ('*' criteria match all of them)
+first_seen_values as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        group_value,
+        distinct_value,
+        min(occurred_at) as first_seen_at
+    from distinct_values
+    group by 1, 2, 3, 4, 5
+),
+
+first_events_of_value as (
+    select
+        distinct_values.account_id,
+        distinct_values.milestone_id,
+        distinct_values.criterion_id,
+        distinct_values.threshold,
+        distinct_values.group_value,
+        distinct_values.distinct_value,
+        distinct_values.occurred_at,
+        min(distinct_values.event_id) as event_id
+    from distinct_values
+    inner join first_seen_values
+        on
+            distinct_values.account_id = first_seen_values.account_id
+            and distinct_values.milestone_id = first_seen_values.milestone_id
+            and distinct_values.criterion_id = first_seen_values.criterion_id
+            and distinct_values.group_value = first_seen_values.group_value
+            and distinct_values.distinct_value = first_seen_values.distinct_value
+            and distinct_values.occurred_at = first_seen_values.first_seen_at
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 contributing_events as (
-    select * from counted_events
-    union all
-    select * from first_events_of_value
+    select
+        *,
+        {{ dbt.date_trunc('month', 'occurred_at') }} as counted_in_month
+    from (
+        select * from counted_events
+        union all
+        select
+            account_id,
+            milestone_id,
+            criterion_id,
+            threshold,
+            group_value,
+            event_id,
+            occurred_at
+        from first_events_of_value
+    ) as contributions
+),
+
+-- The event that brings a group to the threshold lies in the month where the group's running count
+-- reaches it: months are counted by an aggregate, and only that month's events are put in order.
+-- Equal to numbering every contributing event, without sorting all of them.
+monthly_counts as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        threshold,
+        group_value,
+        counted_in_month,
+        count(*) as events_in_month
+    from contributing_events
+    group by 1, 2, 3, 4, 5, 6
+),
+
+running_monthly_counts as (
+    select
+        *,
+        sum(events_in_month) over (
+            partition by account_id, milestone_id, criterion_id, group_value
+            order by counted_in_month
+            rows between unbounded preceding and current row
+        ) as counted_through_month
+    from monthly_counts
+),
+
+threshold_months as (
+    select
+        account_id,
+        milestone_id,
+        criterion_id,
+        group_value,
+        counted_in_month,
+        counted_through_month - events_in_month as counted_before_month
+    from running_monthly_counts
+    where
+        counted_through_month >= threshold
+        and counted_through_month - events_in_month < threshold
 ),
 
 running_measures as (
     select
         contributing_events.*,
-        row_number() over (
-            partition by account_id, milestone_id, criterion_id, group_value
-            order by occurred_at, event_id
+        threshold_months.counted_before_month + row_number() over (
+            partition by
+                contributing_events.account_id,
+                contributing_events.milestone_id,
+                contributing_events.criterion_id,
+                contributing_events.group_value
+            order by contributing_events.occurred_at, contributing_events.event_id
         ) as measure_value
     from contributing_events
+    inner join threshold_months
+        on
+            contributing_events.account_id = threshold_months.account_id
+            and contributing_events.milestone_id = threshold_months.milestone_id
+            and contributing_events.criterion_id = threshold_months.criterion_id
+            and contributing_events.group_value = threshold_months.group_value
+            and contributing_events.counted_in_month = threshold_months.counted_in_month
 ),
 
 -- the event that brought a group to the threshold; the criterion is met by its first group
