@@ -37,3 +37,25 @@
 {% macro spark__ordered_avg(expr, order_expr) %}
     ({{ spark__ordered_sum(expr, order_expr) }}) / nullif(count({{ expr }}), 0)
 {% endmacro %}
+
+
+{#-
+    The value of the group's first row in (order_expr, value_expr) order: an aggregate, so that finding
+    each group's first row needs no window over all of its rows.
+-#}
+
+{% macro first_in_order(value_expr, order_expr) %}
+    {{ return(adapter.dispatch('first_in_order', 'milestone_warehouse')(value_expr, order_expr)) }}
+{% endmacro %}
+
+{% macro default__first_in_order(value_expr, order_expr) %}
+    (array_agg({{ value_expr }} order by {{ order_expr }}, {{ value_expr }}))[1]
+{% endmacro %}
+
+{% macro duckdb__first_in_order(value_expr, order_expr) %}
+    min({'o': {{ order_expr }}, 'v': {{ value_expr }}}).v
+{% endmacro %}
+
+{% macro spark__first_in_order(value_expr, order_expr) %}
+    min(named_struct('o', {{ order_expr }}, 'v', {{ value_expr }})).v
+{% endmacro %}

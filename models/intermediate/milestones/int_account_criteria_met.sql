@@ -24,6 +24,10 @@
     on_schema_change='fail',
 ) }}
 
+-- The steps from `events` to `measured` are read more than once (count and distinct measures, named
+-- and `*` criteria, each with its own filter), so each is marked not materialized: stored, they held
+-- every matching event with its properties, which spilled tens of GB at 100M events.
+
 with
 
 {% if is_incremental() %}
@@ -32,14 +36,14 @@ recomputed_pairs as (
     {{ criteria_pairs_to_recompute() }}
 ),
 
-events as (
+events as {{ not_materialized() }} (
     select * from {{ ref('int_events__valid') }}
     where account_id in (select recomputed_pairs.account_id from recomputed_pairs)
 ),
 
 {% else %}
 
-events as (
+events as {{ not_materialized() }} (
     select * from {{ ref('int_events__valid') }}
 ),
 
@@ -57,7 +61,7 @@ criteria as (
     select * from {{ ref('int_milestone_criteria') }}
 ),
 
-account_events as (
+account_events as {{ not_materialized() }} (
     select
         events.account_id,
         accounts.segment,
@@ -72,7 +76,7 @@ account_events as (
 ),
 
 -- two equi-joins rather than one join on "name matches or criterion is '*'", which would not hash
-named_event_matches as (
+named_event_matches as {{ not_materialized() }} (
     select
         account_events.*,
         criteria.milestone_id,
@@ -90,7 +94,7 @@ named_event_matches as (
             and account_events.event_name = criteria.event_name
 ),
 
-any_event_matches as (
+any_event_matches as {{ not_materialized() }} (
     select
         account_events.*,
         criteria.milestone_id,
@@ -107,13 +111,13 @@ any_event_matches as (
     where criteria.event_name = '*'
 ),
 
-all_matches as (
+all_matches as {{ not_materialized() }} (
     select * from named_event_matches
     union all
     select * from any_event_matches
 ),
 
-matches as (
+matches as {{ not_materialized() }} (
     {% if is_incremental() -%}
     select all_matches.*
     from all_matches
@@ -128,7 +132,7 @@ matches as (
 ),
 
 -- what each matching event contributes: its group and, for distinct measures, its value
-measured as (
+measured as {{ not_materialized() }} (
     select
         account_id,
         milestone_id,
@@ -169,45 +173,21 @@ counted_events as (
     where measure = 'count' and group_value is not null
 ),
 
-distinct_values as (
-    select * from measured
-    where measure = 'distinct' and group_value is not null and distinct_value is not null
-),
-
--- distinct measures: only the first event of each value counts, found by two aggregates and a join
--- rather than a window over every matching event ('*' criteria match all of them)
-first_seen_values as (
+-- distinct measures: only the first event of each value counts, found by an aggregate rather than a
+-- window over every matching event ('*' criteria match all of them)
+first_events_of_value as (
     select
         account_id,
         milestone_id,
         criterion_id,
+        threshold,
         group_value,
         distinct_value,
-        min(occurred_at) as first_seen_at
-    from distinct_values
-    group by 1, 2, 3, 4, 5
-),
-
-first_events_of_value as (
-    select
-        distinct_values.account_id,
-        distinct_values.milestone_id,
-        distinct_values.criterion_id,
-        distinct_values.threshold,
-        distinct_values.group_value,
-        distinct_values.distinct_value,
-        distinct_values.occurred_at,
-        min(distinct_values.event_id) as event_id
-    from distinct_values
-    inner join first_seen_values
-        on
-            distinct_values.account_id = first_seen_values.account_id
-            and distinct_values.milestone_id = first_seen_values.milestone_id
-            and distinct_values.criterion_id = first_seen_values.criterion_id
-            and distinct_values.group_value = first_seen_values.group_value
-            and distinct_values.distinct_value = first_seen_values.distinct_value
-            and distinct_values.occurred_at = first_seen_values.first_seen_at
-    group by 1, 2, 3, 4, 5, 6, 7
+        min(occurred_at) as occurred_at,
+        {{ first_in_order('event_id', 'occurred_at') }} as event_id
+    from measured
+    where measure = 'distinct' and group_value is not null and distinct_value is not null
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 contributing_events as (
