@@ -16,6 +16,7 @@ from pathlib import Path
 
 from milestones.bench import options as bench_options
 from milestones.errors import UserError
+from milestones.sample import options as sample_options
 from milestones.warehouse import TARGETS
 
 DESCRIPTION = """\
@@ -40,8 +41,6 @@ another file; MILESTONES_TARGET=postgres selects PostgreSQL instead. Exit codes:
 unknown target. The rules the commands follow: docs/rules.md.
 """
 
-# milestones.sample.core.DEFAULT_END_DATE (not imported here: the generator loads numpy and pyarrow)
-SAMPLE_END_DATE = "2026-09-30"
 HELP_WIDTH = 79
 TARGET_HELP = (
     f"the warehouse, one of {', '.join(TARGETS)}: duckdb is the file MILESTONES_DUCKDB_PATH, postgres "
@@ -202,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_iso_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help=f"last day of data, YYYY-MM-DD (UTC) (default: {SAMPLE_END_DATE}, fixed so runs repeat)",
+        help=f"last day of data, YYYY-MM-DD (UTC) "
+        f"(default: {sample_options.DEFAULT_END_DATE}, fixed so runs repeat)",
     )
     generate.add_argument(
         "--seeds",
@@ -215,8 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--event-files",
-        choices=("mixed", "parquet"),
-        default="mixed",
+        choices=sample_options.EVENT_FILES,
+        default=sample_options.DEFAULT_EVENT_FILES,
         help="mixed: a JSON Lines file per chunk of accounts, the last one Parquet; parquet: Parquet files "
         "but the first, much smaller on disk; the same rows either way (default: mixed)",
     )

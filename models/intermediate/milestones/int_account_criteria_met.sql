@@ -24,6 +24,15 @@
     on_schema_change='fail',
 ) }}
 
+{#- what a matching event carries of its criterion, and what each contributing event keeps -#}
+{%- set criterion_columns = [
+    'milestone_id', 'criterion_id', 'filter_property', 'padded_filter_values', 'measure',
+    'distinct_property', 'group_by_property', 'threshold',
+] -%}
+{%- set contribution_columns = [
+    'account_id', 'milestone_id', 'criterion_id', 'threshold', 'group_value', 'event_id', 'occurred_at',
+] %}
+
 -- The steps from `events` to `measured` are read more than once (count and distinct measures, named
 -- and `*` criteria, each with its own filter), so each is marked not materialized: stored, they held
 -- every matching event with its properties, which spilled tens of GB at 100M events.
@@ -79,14 +88,7 @@ account_events as {{ not_materialized() }} (
 named_event_matches as {{ not_materialized() }} (
     select
         account_events.*,
-        criteria.milestone_id,
-        criteria.criterion_id,
-        criteria.filter_property,
-        criteria.padded_filter_values,
-        criteria.measure,
-        criteria.distinct_property,
-        criteria.group_by_property,
-        criteria.threshold
+        {{ 'criteria.' ~ criterion_columns | join(',\n        criteria.') }}
     from account_events
     inner join criteria
         on
@@ -97,14 +99,7 @@ named_event_matches as {{ not_materialized() }} (
 any_event_matches as {{ not_materialized() }} (
     select
         account_events.*,
-        criteria.milestone_id,
-        criteria.criterion_id,
-        criteria.filter_property,
-        criteria.padded_filter_values,
-        criteria.measure,
-        criteria.distinct_property,
-        criteria.group_by_property,
-        criteria.threshold
+        {{ 'criteria.' ~ criterion_columns | join(',\n        criteria.') }}
     from account_events
     inner join criteria
         on account_events.segment = criteria.segment
@@ -162,13 +157,7 @@ measured as {{ not_materialized() }} (
 -- count measures: every event counts
 counted_events as (
     select
-        account_id,
-        milestone_id,
-        criterion_id,
-        threshold,
-        group_value,
-        event_id,
-        occurred_at
+        {{ contribution_columns | join(',\n        ') }}
     from measured
     where measure = 'count' and group_value is not null
 ),
@@ -198,13 +187,7 @@ contributing_events as (
         select * from counted_events
         union all
         select
-            account_id,
-            milestone_id,
-            criterion_id,
-            threshold,
-            group_value,
-            event_id,
-            occurred_at
+            {{ contribution_columns | join(',\n            ') }}
         from first_events_of_value
     ) as contributions
 ),

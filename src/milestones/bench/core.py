@@ -48,6 +48,7 @@ from milestones.bench.phases import (
     split_last_day,
 )
 from milestones.errors import UserError
+from milestones.sample.options import DEFAULT_EVENT_FILES
 from milestones.user_seeds import project_seeds_dir
 from milestones.warehouse import DEFAULT_MEMORY_LIMIT
 
@@ -75,7 +76,7 @@ class Sample:
     seed: int = SEED
     days: int = DAYS
     dirty_rate: float = DIRTY_RATE
-    event_files: str = "mixed"  # or "parquet": the same rows in far less disk (`milestones generate`)
+    event_files: str = DEFAULT_EVENT_FILES  # or "parquet": the same rows in far less disk
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from milestones.sample import options as sample_options
+
 DEFAULT_EVENTS = 10_000_000
 
 
@@ -69,8 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--event-files",
-        choices=("mixed", "parquet"),
-        default="mixed",
+        choices=sample_options.EVENT_FILES,
+        default=sample_options.DEFAULT_EVENT_FILES,
         help="the landing files of the events, as `milestones generate --event-files` writes them: mixed "
         "(JSON Lines, some Parquet and CSV) or parquet (far less disk, for 100M events) (default: mixed)",
     )

@@ -145,13 +145,14 @@ def _write_serving_file(
             raise UserError(f"{warehouse.describe()} has no marts: run `milestones build` first")
         published: list[PublishedTable] = []
         connection.execute("begin transaction")
-        kept = _keep_updatable(connection, listed) if carried else set()
+        kept = _keep_updatable(connection, listed) if carried else {}
         for schema in sorted({schema for schema, _ in listed}):
             connection.execute(f"create schema if not exists serving.{_identifier(schema)}")
         # on a terminal a bar of the tables copied; elsewhere the closing line says it all
         for schema, name in track(listed, "publish", unit="tables", plain=False):
             relation = f"{_identifier(schema)}.{_identifier(name)}"
-            rewritten = _update_by_load(connection, relation) if (schema, name) in kept else None
+            kept_columns = kept.get((schema, name))
+            rewritten = _update_by_load(connection, relation, kept_columns) if kept_columns else None
             if rewritten is None:
                 connection.execute(f"drop table if exists serving.{relation}")
                 connection.execute(f"create table serving.{relation} as select * from source.{relation}")
@@ -194,38 +195,43 @@ def _attach_serving(connection: Any, temporary: Path, previous: Path) -> bool:
     return False
 
 
-def _keep_updatable(connection: Any, listed: list[tuple[str, str]]) -> set[tuple[str, str]]:
+def _keep_updatable(connection: Any, listed: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
     """In the copy of the last serving file, keep the tables that can be brought up to date by load (a
-    `load_id` column and the same columns as the mart now) and drop everything else, the manifest too."""
+    `load_id` column and the same columns as the mart now) and drop everything else, the manifest too.
+    Returns the column names of each table kept."""
     columns = """
-        select table_schema, table_name, list(column_name || ' ' || data_type order by ordinal_position)
+        select
+            table_schema,
+            table_name,
+            list(column_name order by ordinal_position),
+            list(data_type order by ordinal_position)
         from information_schema.columns where table_catalog = ? group by all
     """
     source = {
-        (schema, name): shape for schema, name, shape in connection.execute(columns, ["source"]).fetchall()
+        (schema, name): (names, types)
+        for schema, name, names, types in connection.execute(columns, ["source"]).fetchall()
     }
     served = {
-        (schema, name): shape for schema, name, shape in connection.execute(columns, ["serving"]).fetchall()
+        (schema, name): (names, types)
+        for schema, name, names, types in connection.execute(columns, ["serving"]).fetchall()
     }
     kept = {
-        key
+        key: served[key][0]
         for key in set(listed) & set(served)
-        if served[key] == source.get(key)
-        and any(column.startswith(f"{LOAD_COLUMN} ") for column in served[key])
+        if served[key] == source.get(key) and LOAD_COLUMN in served[key][0]
     }
-    for schema, name in sorted(set(served) - kept):
+    for schema, name in sorted(set(served) - set(kept)):
         connection.execute(f"drop table serving.{_identifier(schema)}.{_identifier(name)}")
     for schema in {schema for schema, _ in served} - {schema for schema, _ in listed} - {MANIFEST_SCHEMA}:
         connection.execute(f"drop schema serving.{_identifier(schema)}")
     return kept
 
 
-def _update_by_load(connection: Any, relation: str) -> int | None:
+def _update_by_load(connection: Any, relation: str, columns: list[str]) -> int | None:
     """Rewrite the loads of `relation` whose rows differ between the warehouse and the copy of the last
     serving file (row count and the sum of a hash of every column, load by load); return how many.
     None, and nothing written, when a load id is null: then the table is copied whole."""
-    columns = connection.execute(f"select * from source.{relation} limit 0").description
-    row_hash = "hash(" + ", ".join(_identifier(column[0]) for column in columns) + ")"
+    row_hash = "hash(" + ", ".join(_identifier(column) for column in columns) + ")"
 
     def by_load(table: str) -> str:
         measures = f"count(*) as row_count, sum({row_hash}) as row_hash"

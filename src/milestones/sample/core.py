@@ -31,6 +31,7 @@ from milestones.sample.events import (
     free_times,
     lifecycle_batches,
 )
+from milestones.sample.options import DEFAULT_END_DATE, DEFAULT_EVENT_FILES, EVENT_FILES
 from milestones.sample.seeds import ANY_EVENT, Seeds, load_seeds
 from milestones.sample.timefmt import DAY, TimeFormatter, join
 from milestones.sample.truth import ChunkEvents, Truth
@@ -38,9 +39,7 @@ from milestones.sample.values import ValueFactory, props_text, text_of_token
 from milestones.sample.world import CSMS, EXPERIMENTS, NEVER, World, profile, shape_times
 from milestones.sample.writers import PARQUET_SCHEMA, append_text_file, write_parquet
 
-DEFAULT_END_DATE = date(2026, 9, 30)
 CHUNK_ROWS = 1_500_000
-EVENT_FILES = ("mixed", "parquet")
 LANDING_PREFIXES = ("events", "accounts", "renewals", "milestone_overrides", "experiment_assignments")
 MANIFEST = "_manifest.json"
 CSV_EVENTS_FILE = "events_backfill.csv"
@@ -281,7 +280,7 @@ class _Run:
     seed64: int
     dirty_rate: float
     say: _Progress
-    event_files: str = "mixed"
+    event_files: str = DEFAULT_EVENT_FILES
 
 
 @dataclass
@@ -321,7 +320,7 @@ def generate(
     progress: bool = True,
     seeds_dir: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    event_files: str = "mixed",
+    event_files: str = DEFAULT_EVENT_FILES,
 ) -> GenerateSummary:
     """event_files: "mixed" (a JSON Lines file per chunk of accounts, the last one Parquet) or "parquet"
     (Parquet but the first chunk, whose JSON Lines hold the malformed lines); the rows are the same."""
@@ -789,7 +788,7 @@ def _format(chunk, world: World, fmt: TimeFormatter, rng, first_id, account_ids,
 
 
 def _routes(
-    ci: int, n_chunks: int, n: int, rng, event_files: str = "mixed"
+    ci: int, n_chunks: int, n: int, rng, event_files: str = DEFAULT_EVENT_FILES
 ) -> list[tuple[str, str, list[tuple[int, int]]]]:
     """(file, format, row ranges) for the rows of a chunk (rows are in time order)."""
     if n_chunks == 1:
