@@ -25,6 +25,8 @@
     'received_at_text', 'properties_text', 'load_id', 'file_name', 'file_checksum', 'loaded_at',
     'file_row_number', 'raw_record', 'load_error',
 ] %}
+{#- what a row was as landed: stored for quarantined rows, which show it -#}
+{%- set quarantine_only_columns = ['occurred_at_text', 'received_at_text', 'properties_text', 'raw_record'] %}
 
 with
 
@@ -136,7 +138,8 @@ readable_events as (
                 or events.event_name is null
                 or events.occurred_at_text is null
                 then 2
-        end as early_rule_number
+        end as early_rule_number,
+        {{ json_kind('events.properties') }} as properties_kind
     from events
 ),
 
@@ -173,7 +176,7 @@ planned_property_values as (
         on readable_events.event_name = tracking_plan_properties.event_name
     where
         readable_events.early_rule_number is null
-        and {{ json_kind('readable_events.properties') }} = 'object'
+        and readable_events.properties_kind = 'object'
 ),
 
 property_violations as (
@@ -230,7 +233,7 @@ checked as (
                 > {{ dbt.dateadd('day', 1, "coalesce(readable_events.received_at, readable_events.loaded_at)") }}
                 or (readable_events.received_at_text is not null and readable_events.received_at is null)
                 then 4
-            when {{ json_kind('readable_events.properties') }} != 'object' then 5
+            when readable_events.properties_kind != 'object' then 5
             when tracking_plan_events.event_name is null then 6
             when first_property_violations.rule_number is not null then first_property_violations.rule_number
             when accounts.account_id is null then 10
@@ -267,15 +270,16 @@ final as (
         occurred_at,
         received_at,
         properties,
-        occurred_at_text,
-        received_at_text,
-        properties_text,
+        -- the row as landed is kept for the quarantine only: the raw table holds every row as landed,
+        -- and storing the texts of every valid row again was half of what this model wrote
+        {%- for column in quarantine_only_columns %}
+        case when violation_reason is not null then {{ column }} end as {{ column }},
+        {%- endfor %}
         load_id,
         file_name,
         file_checksum,
         loaded_at,
         file_row_number,
-        raw_record,
         violation_reason,
         case violation_rule_number
             when 1 then load_error
