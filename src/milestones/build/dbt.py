@@ -115,11 +115,19 @@ UNIT_TEST_EXCLUSION = ("--exclude", "resource_type:unit_test")
 # whenever a var changes, and the as-of date changes every day. macros/cross_db/timestamps.sql reads it
 # only when executing, so dbt's partial parse never depends on it.
 AS_OF_ENV = "MILESTONES_AS_OF_DATE"
+# read by the dbt macro tested_since_load_id() when it executes, like the as-of date
+TESTED_SINCE_ENV = "MILESTONES_TESTED_SINCE_LOAD_ID"
 
 
 def as_of_environment(as_of: date | None) -> dict[str, str]:
     """The environment a dbt invocation needs for `as_of` (none: dbt takes the current UTC date)."""
     return {AS_OF_ENV: as_of.isoformat()} if as_of else {}
+
+
+def tested_since_environment(load_id: int | None) -> dict[str, str]:
+    """The environment that lets the data tests over the event tables check only the rows written after
+    `load_id` (macros/generic_tests/unique_in_new_rows.sql); empty, so never inherited: every row."""
+    return {TESTED_SINCE_ENV: "" if load_id is None else str(load_id)}
 
 
 def run_dbt(
@@ -129,9 +137,11 @@ def run_dbt(
     as_of: date | None = None,
     variables: dict[str, object] | None = None,
     quiet: bool = False,
+    tested_since_load_id: int | None = None,
 ) -> DbtOutcome:
     """Invoke dbt (e.g. ["build", "--full-refresh"]) as of a day; its progress goes to this process's
-    stdout, or with `quiet` nowhere (a check before the build: dbt's log file still has it all)."""
+    stdout, or with `quiet` nowhere (a check before the build: dbt's log file still has it all).
+    `tested_since_load_id`: the event tables' data tests check only the rows written after that load."""
     prepare_environment()
     logs = log_dir()
     args = [*command, "--project-dir", str(paths.PROJECT_DIR), "--profiles-dir", str(profiles_dir())]
@@ -149,7 +159,8 @@ def run_dbt(
     # off a terminal dbt's own lines are the progress: no other lines besides them
     with progress(f"dbt {command[0]}", unit="nodes", enabled=not quiet, plain=False) as bar:
         stream = _ProgressStream(bar, shown=not quiet)
-        returncode = _stream_child([_dbt_executable(), *args], stream, as_of_environment(as_of))
+        environment = {**as_of_environment(as_of), **tested_since_environment(tested_since_load_id)}
+        returncode = _stream_child([_dbt_executable(), *args], stream, environment)
     log_path = logs / "dbt.log"
     stream.append_unlogged_output(log_path)
     failed = read_failures(results_path)

@@ -22,7 +22,13 @@ from milestones.build.optional_seeds import (
     optional_seed_problems,
     withheld_delivery,
 )
-from milestones.build.unchanged import BuildInputs, current_inputs, record_build, unchanged_since
+from milestones.build.unchanged import (
+    BuildInputs,
+    current_inputs,
+    record_build,
+    tested_since_load_id,
+    unchanged_since,
+)
 from milestones.delivery.guard import Decision, decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
@@ -62,7 +68,9 @@ def run_build(
     if select:
         command += ["--select", select]
     command += WITHHELD_DELIVERY if withheld else delivery.dbt_arguments()
-    outcome = run_dbt(command, target=target, as_of=as_of)
+    # after the last green build, the event tables' tests check the rows written since; else every row
+    tested_since = None if full_refresh or select else tested_since_load_id(inputs, target)
+    outcome = run_dbt(command, target=target, as_of=as_of, tested_since_load_id=tested_since)
     if not withheld:
         record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
     if not outcome.success:

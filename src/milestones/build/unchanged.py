@@ -70,20 +70,39 @@ def current_inputs(as_of: date, target: str | None = None, project_dir: Path | N
 def unchanged_since(inputs: BuildInputs, target: str | None = None) -> datetime | None:
     """When the last recorded build had these inputs and nothing has written the tables since: its time
     (the build can stop); else None."""
+    last = _last_green_build(target)
+    if last is None or str(last["as_of"])[:10] != inputs.as_of.isoformat():
+        return None
+    recorded = (int(last["last_load_id"]), last["project_digest"], last.get("catalog_digest"))
+    if recorded != (inputs.last_load_id, inputs.project_digest, inputs.catalog_digest):
+        return None
+    return last["built_at"]
+
+
+def tested_since_load_id(inputs: BuildInputs, target: str | None = None) -> int | None:
+    """The newest load the last green build had checked, when this build's data tests over the event
+    tables need only look at the rows written since (docs/orchestration.md, "Tests of what the build
+    wrote"): that build was the last dbt run to write the warehouse and the project's files are the
+    same, so every older row is as it tested it. None: every row is tested."""
+    last = _last_green_build(target)
+    if last is None or last["project_digest"] != inputs.project_digest:
+        return None
+    return int(last["last_load_id"])
+
+
+def _last_green_build(target: str | None) -> dict[str, Any] | None:
+    """The record of the last green delivering build, when it was also the last dbt run to write the
+    warehouse; None when there is none, or dbt ran since (by hand, from Dagster, a failed or partial
+    run: the tables may differ)."""
     from milestones.build.history import DAYS_VARIABLE  # history.py imports run.py, which imports this
 
     if os.environ.get(DAYS_VARIABLE):  # the history fill's dbt runs build other days
         return None
     warehouse = resolve(target)
     last = latest_record(warehouse, build_schema(warehouse), BUILDS_TABLE, "built_at")
-    if last is None or str(last["as_of"])[:10] != inputs.as_of.isoformat():
+    if last is None or last["dbt_invocation_id"] != _last_invocation(warehouse):
         return None
-    recorded = (int(last["last_load_id"]), last["project_digest"], last.get("catalog_digest"))
-    if recorded != (inputs.last_load_id, inputs.project_digest, inputs.catalog_digest):
-        return None
-    if last["dbt_invocation_id"] != _last_invocation(warehouse):
-        return None  # dbt ran since (by hand, from Dagster, a partial run): the tables may differ
-    return last["built_at"]
+    return last
 
 
 def record_build(inputs: BuildInputs, run_results_path: Path | None, target: str | None = None) -> None:
