@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sample_options.EVENT_FILES,
         default=sample_options.DEFAULT_EVENT_FILES,
         help="mixed: a JSON Lines file per chunk of accounts, the last one Parquet; parquet: Parquet files "
-        "but the first, much smaller on disk; the same rows either way (default: mixed)",
+        "but the first, much smaller on disk; the same rows either way "
+        f"(default: {sample_options.DEFAULT_EVENT_FILES})",
     )
 
     load = _command(

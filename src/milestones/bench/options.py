@@ -74,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sample_options.EVENT_FILES,
         default=sample_options.DEFAULT_EVENT_FILES,
         help="the landing files of the events, as `milestones generate --event-files` writes them: mixed "
-        "(JSON Lines, some Parquet and CSV) or parquet (far less disk, for 100M events) (default: mixed)",
+        "(JSON Lines, some Parquet and CSV) or parquet (far less disk, for 100M events) "
+        f"(default: {sample_options.DEFAULT_EVENT_FILES})",
     )
     parser.add_argument(
         "--no-reference",
