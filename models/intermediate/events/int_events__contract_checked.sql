@@ -68,35 +68,45 @@ event_ids_in_play as (
     where account_id in (select landed_account_ids.account_id from landed_account_ids)
 ),
 
--- the rows to check, found by their keys alone: one filter of subqueries over every landed row
--- would parse each of them to pick a few (10 s at 10M events on a day with nothing new)
-rows_in_play as (
-    select raw_row_id, load_id from landed_events
-    where load_id > {{ processed_load_watermark() }}
+-- the rows of earlier loads to check again, found by their keys alone: one filter of subqueries over
+-- every landed row would parse each of them to pick a few (10 s at 10M events on a day with nothing new)
+earlier_rows_in_play as (
+    select load_id, file_row_number from landed_events
+    where
+        load_id <= {{ processed_load_watermark() }}
+        and account_id in (select landed_account_ids.account_id from landed_account_ids)
     union
-    select raw_row_id, load_id from landed_events
-    where account_id in (select landed_account_ids.account_id from landed_account_ids)
+    select load_id, file_row_number from landed_events
+    where
+        load_id <= {{ processed_load_watermark() }}
+        and event_id in (select event_ids_in_play.event_id from event_ids_in_play)
     union
-    select raw_row_id, load_id from landed_events
-    where event_id in (select event_ids_in_play.event_id from event_ids_in_play)
-    union
-    select raw_row_id, load_id from landed_events
-    where {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+    select load_id, file_row_number from landed_events
+    where
+        load_id <= {{ processed_load_watermark() }}
+        and {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
 ),
 
 {% endif %}
 
--- every landed row on a full build; else the rows in play (the load id lets DuckDB skip the loads no
--- row in play is in)
+-- every landed row on a full build; else the rows of new loads (a range of load ids, which DuckDB reads
+-- alone) and the earlier rows in play. Those are joined on the landed columns of their key, not on the
+-- key computed from them: then the wide columns are read only for the rows that match (a day's build
+-- read every landed row whole, 7 s at 10M events)
 picked_events as (
     select
         {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
     from landed_events
     {%- if is_incremental() %}
-    inner join rows_in_play
+    where landed_events.load_id > {{ processed_load_watermark() }}
+    union all
+    select
+        {{ 'landed_events.' ~ landed_columns | join(',\n        landed_events.') }}
+    from landed_events
+    inner join earlier_rows_in_play
         on
-            landed_events.load_id = rows_in_play.load_id
-            and landed_events.raw_row_id = rows_in_play.raw_row_id
+            landed_events.load_id = earlier_rows_in_play.load_id
+            and landed_events.file_row_number = earlier_rows_in_play.file_row_number
     {%- endif %}
 ),
 

@@ -10,7 +10,9 @@ must match both ways, and building again without a new load must change nothing.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -145,3 +147,32 @@ def test_building_again_without_new_data_changes_nothing(
     with environment(MILESTONES_DUCKDB_PATH=str(incremental)):
         assert run_build(as_of=SAMPLE_END) == 0
     assert _differences(incremental, before, same_history=True) == {}
+
+
+def test_a_changed_tracking_plan_rechecks_every_landed_row(
+    warehouses: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The contract model rechecks every row, not only a day's, when the tracking plan it was built
+    with is not the plan now: here its stored fingerprint is made stale, as a plan edit makes it."""
+    from milestones.build import run_build
+
+    incremental, full = warehouses
+    edited = tmp_path / "edited.duckdb"
+    shutil.copyfile(incremental, edited)
+    checked = "main_intermediate.int_events__contract_checked"
+    # rows stamped with the newest load: those the last build (re)checked
+    stamped_last = (
+        f"select count(*) from {checked}"
+        f" where processed_load_id = (select max(processed_load_id) from {checked})"
+    )
+    with duckdb.connect(str(edited)) as connection:
+        (checked_before,) = connection.execute(stamped_last).fetchone()
+        connection.execute(f"update {checked} set seed_fingerprint = 'an earlier plan'")
+        (landed_rows,) = connection.execute("select count(*) from main_raw.events").fetchone()
+    assert checked_before < landed_rows, "the last build checked every row: the test would prove nothing"
+    with environment(MILESTONES_DUCKDB_PATH=str(edited)):
+        assert run_build(as_of=SAMPLE_END + timedelta(days=1)) == 0
+    with duckdb.connect(str(edited), read_only=True) as connection:
+        (checked_after,) = connection.execute(stamped_last).fetchone()
+    assert checked_after == landed_rows
+    assert "main_intermediate.int_events__contract_checked" not in _differences(edited, full)
