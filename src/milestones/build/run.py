@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 
@@ -32,6 +34,7 @@ from milestones.build.unchanged import (
 from milestones.delivery.guard import Decision, decide, record_if_delivered, run_results
 from milestones.delivery.publish import publish
 from milestones.validation import validate_warehouse
+from milestones.validation.runner import import_great_expectations
 from milestones.warehouse import DuckDBWarehouse, connect, describe_lock, resolve
 
 # a failed build ends with one screen: at most this many failed nodes, each with this many rows
@@ -70,6 +73,8 @@ def run_build(
     command += WITHHELD_DELIVERY if withheld else delivery.dbt_arguments()
     # after the last green build, the event tables' tests check the rows written since; else every row
     tested_since = None if full_refresh or select else tested_since_load_id(inputs, target)
+    if tested_since is not None:  # a build after a green one: its validation reads a day of rows
+        _import_validation_in_background()
     outcome = run_dbt(command, target=target, as_of=as_of, tested_since_load_id=tested_since)
     if not withheld:
         record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
@@ -120,6 +125,18 @@ def _can_stop(
         "the serving file stand; --full-refresh rebuilds anyway"
     )
     return True
+
+
+def _import_validation_in_background() -> None:
+    """Import Great Expectations while dbt works in its own process: on a day's build the import is
+    most of the validation's time. Not on a full build, which validates every row anyway and whose
+    dbt phase holds the most memory. A failed import is reported by the validation's own import."""
+
+    def import_quietly() -> None:
+        with contextlib.suppress(Exception):
+            import_great_expectations()
+
+    threading.Thread(target=import_quietly, name="import-great-expectations", daemon=True).start()
 
 
 def _check_warehouse(target: str | None) -> None:
