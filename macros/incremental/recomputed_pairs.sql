@@ -1,6 +1,6 @@
 {% macro criteria_pairs_to_recompute() %}
     {#- The (account, criterion) pairs int_account_criteria_met recomputes. Used both to select what to
-        recompute and, by the replace_recomputed_pairs strategy, to delete the pairs' old rows, so the
+        recompute and, by the replace_recomputed strategy, to delete the pairs' old rows, so the
         two always agree. A pair is recomputed when an event that could count for it changed verdict
         since the model last ran (the contract model's processed_load_id says which rows it rechecked:
         new rows, other copies of their event ids, the rows of accounts that landed again), unless the

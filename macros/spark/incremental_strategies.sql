@@ -1,13 +1,13 @@
 {#- Incremental models on Spark's plain Parquet tables (docs/rules.md §7). Parquet has no delete and
     dbt-spark's merge needs Delta, so the project's two delete strategies (delete+insert and
-    replace_recomputed_pairs) are done there by rewriting: the rows kept from the table and the new
+    replace_recomputed) are done there by rewriting: the rows kept from the table and the new
     rows go to a stage table, which then overwrites the table. A model partitioned on Spark
     (spark_partition_by) has only the partitions its new rows fall in rewritten, so a partition must be
     a function of the model's unique key (a row never moves to another partition). dbt-spark's own
     strategies (append, insert_overwrite, merge) are left to it. -#}
 
 {% macro spark_rewrite_strategies() %}
-    {{ return(['delete+insert', 'replace_recomputed_pairs']) }}
+    {{ return(['delete+insert', 'replace_recomputed']) }}
 {% endmacro %}
 
 {% macro spark_partition_by(column) %}
@@ -25,9 +25,8 @@
 {% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
     {%- if strategy == 'delete+insert' -%}
         {{ return(spark_rewrite_sql(source, target, unique_key)) }}
-    {%- elif strategy == 'replace_recomputed_pairs' -%}
-        {%- set pair = ['account_id', 'milestone_id', 'criterion_id'] -%}
-        {{ return(spark_rewrite_sql(source, target, pair, criteria_pairs_to_recompute())) }}
+    {%- elif strategy == 'replace_recomputed' -%}
+        {{ return(spark_rewrite_sql(source, target, unique_key, recomputed_keys_query())) }}
     {%- endif -%}
     {{ return(dbt.dbt_spark_get_incremental_sql(
         strategy, source, target, existing, unique_key, incremental_predicates

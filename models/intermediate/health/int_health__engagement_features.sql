@@ -1,8 +1,9 @@
 -- The engagement side of the scores at each scoring point: for each engagement measure the weights
 -- seed names (active_days, event_count, each over one event name or `*`), its raw value over the
 -- var health_engagement_window_days days ending on the scoring date. Only events whose UTC date
--- lies in that window count, so nothing after the scoring date can reach a score. Events are first
--- rolled up per account, UTC day and feature, so the join to scoring points is of rollups.
+-- lies in that window count, so nothing after the scoring date can reach a score. Events are read
+-- counted per account, UTC day and event name (int_events__daily_counts), then per feature, so the
+-- join to scoring points is of rollups.
 
 with
 
@@ -10,9 +11,9 @@ points as (
     select * from {{ ref('int_health__scoring_points') }}
 ),
 
-events as (
-    select * from {{ ref('int_events__valid') }}
-    where cast(occurred_at as date) <= {{ as_of_date() }}
+daily_events as (
+    select * from {{ ref('int_events__daily_counts') }}
+    where activity_date <= {{ as_of_date() }}
 ),
 
 weights as (
@@ -26,16 +27,6 @@ feature_definitions as (
         coalesce(nullif(trim(event_name), ''), '*') as event_name
     from weights
     where measure in ('active_days', 'event_count')
-),
-
-daily_events as (
-    select
-        account_id,
-        cast(occurred_at as date) as activity_date,
-        event_name,
-        count(*) as event_count
-    from events
-    group by 1, 2, 3
 ),
 
 -- each feature's days: an event name's own days, and for `*` every day with any event. Two equi-joins

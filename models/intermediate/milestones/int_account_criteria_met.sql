@@ -8,7 +8,7 @@
 --
 -- Incremental by arrival, per (account, criterion): a build recomputes, completely, only the pairs an
 -- event that changed verdict since the last build could count for, and not those already met before
--- the earliest such event (macros/incremental/recomputed_pairs.sql). The replace_recomputed_pairs
+-- the earliest such event (macros/incremental/recomputed_pairs.sql). The replace_recomputed
 -- strategy deletes every recomputed pair's old row, also when it is not met any more, before inserting
 -- the new ones. The watermark is the newest processed_load_id of the rows stored: a build that stores
 -- no row leaves it where it was, and the next build recomputes those pairs again, which is wasted work
@@ -19,8 +19,9 @@
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_recomputed_pairs',
+    incremental_strategy='replace_recomputed',
     unique_key=['account_id', 'milestone_id', 'criterion_id'],
+    recomputed_keys='criteria_pairs_to_recompute',
     on_schema_change='fail',
 ) }}
 

@@ -1,0 +1,79 @@
+-- The valid events counted per account, UTC day and event name: what the engagement features and the
+-- early event counts read, so that a day's build does not count every event again.
+--
+-- Incremental by arrival: a build recounts only the days (account, UTC day, event name) of the rows
+-- the contract model (re)checked since this model last ran (macros/incremental/recounted_days.sql).
+-- The replace_recomputed strategy deletes each recounted day's old row, also when the day has no
+-- valid event left, before inserting the new ones. The watermark is the newest processed_load_id of
+-- the rows stored, as in int_account_criteria_met.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_recomputed',
+    unique_key=['account_id', 'activity_date', 'event_name'],
+    recomputed_keys='event_days_to_recount',
+    on_schema_change='fail',
+) }}
+
+with
+
+events as (
+    select * from {{ ref('int_events__valid') }}
+),
+
+contract_loads as (
+    select max(processed_load_id) as processed_load_id from {{ ref('int_events__contract_checked') }}
+),
+
+event_days as (
+    select
+        account_id,
+        cast(occurred_at as date) as activity_date,
+        event_name,
+        occurred_at
+    from events
+),
+
+{% if is_incremental() %}
+
+recounted_days as (
+    {{ event_days_to_recount() }}
+),
+
+counted_event_days as (
+    select event_days.*
+    from event_days
+    inner join recounted_days
+        on
+            event_days.account_id = recounted_days.account_id
+            and event_days.activity_date = recounted_days.activity_date
+            and event_days.event_name = recounted_days.event_name
+),
+
+{% else %}
+
+counted_event_days as (
+    select * from event_days
+),
+
+{% endif %}
+
+daily_counts as (
+    select
+        account_id,
+        activity_date,
+        event_name,
+        count(*) as event_count,
+        min(occurred_at) as first_occurred_at
+    from counted_event_days
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        daily_counts.*,
+        (select contract_loads.processed_load_id from contract_loads) as processed_load_id
+    from daily_counts
+)
+
+select * from final
