@@ -40,14 +40,19 @@ recounted_days as (
     {{ event_days_to_recount() }}
 ),
 
+-- a semi join, whose hash table is the days recounted: an inner join let DuckDB hash every valid
+-- event to probe it with a day's few (2.3 s at 10M events on a day with nothing new)
 counted_event_days as (
     select event_days.*
     from event_days
-    inner join recounted_days
-        on
-            event_days.account_id = recounted_days.account_id
-            and event_days.activity_date = recounted_days.activity_date
-            and event_days.event_name = recounted_days.event_name
+    where exists (
+        select 1
+        from recounted_days
+        where
+            recounted_days.account_id = event_days.account_id
+            and recounted_days.activity_date = event_days.activity_date
+            and recounted_days.event_name = event_days.event_name
+    )
 ),
 
 {% else %}
