@@ -286,3 +286,20 @@ def test_great_expectations_imports_where_main_has_no_file() -> None:
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "imported", completed.stderr
+
+
+def test_batches_are_not_fingerprinted_cell_by_cell() -> None:
+    """GX hashes every cell of a dataframe batch for a mark nothing reads; the validation turns that off
+    through GX's own engine (a GX upgrade that renames the setting fails here, not silently)."""
+    import pandas as pd
+
+    from milestones.validation.runner import import_great_expectations
+
+    import_great_expectations()
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    frame = pd.DataFrame({"event_name": ["page_viewed"] * 3, "value": ["a", None, "c"]})
+    _, markers = PandasExecutionEngine().get_batch_data_and_markers(RuntimeDataBatchSpec(batch_data=frame))
+    assert "pandas_data_fingerprint" not in markers
+    assert markers  # GX still marks the batch (its load time): only the hash is skipped
