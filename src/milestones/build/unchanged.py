@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -88,6 +89,62 @@ def tested_since_load_id(inputs: BuildInputs, target: str | None = None) -> int 
     if last is None or last["project_digest"] != inputs.project_digest:
         return None
     return int(last["last_load_id"])
+
+
+# what a node's SQL reads besides the project's files and the tables dbt builds from them: the landed
+# rows (dbt sources) and what these macros read from the environment when dbt executes (the day)
+READ_WHEN_EXECUTING = (
+    "macro.milestone_warehouse.as_of_date",
+    "macro.milestone_warehouse.tested_since_load_id",
+)
+
+
+def nodes_built_from_files_alone(manifest: dict[str, Any], always_run_tags: set[str]) -> list[str]:
+    """The names of the seeds, models and tests that read only the project's files: no source, no
+    macro of READ_WHEN_EXECUTING, upstream or in themselves. A build after a green one from the same
+    files (the condition of tested_since_load_id) would rebuild them to the same rows and pass the same
+    tests, so it leaves them out. Tests with one of `always_run_tags` run anyway (their warnings are
+    printed on every build), and a name two nodes share, or that names a package, is never left out."""
+    nodes: dict[str, dict[str, Any]] = manifest.get("nodes", {})
+    macros = _macros_reading_the_run(manifest.get("macros", {}))
+    reads_the_run: dict[str, bool] = {}
+
+    def reads(unique_id: str) -> bool:
+        if unique_id not in reads_the_run:
+            node = nodes.get(unique_id)
+            depends_on = (node or {}).get("depends_on", {})
+            reads_the_run[unique_id] = node is None or (
+                bool(macros.intersection(depends_on.get("macros", [])))
+                or any(reads(parent) for parent in depends_on.get("nodes", []))
+            )
+        return reads_the_run[unique_id]
+
+    shared = Counter(node.get("name", "") for node in nodes.values())
+    # dbt selects every node of a package by the package's name
+    shared.update({node["fqn"][0]: 2 for node in nodes.values() if node.get("fqn")})
+    return sorted(
+        node["name"]
+        for unique_id, node in nodes.items()
+        if node.get("resource_type") in {"seed", "model", "test"}
+        and not reads(unique_id)
+        and not always_run_tags.intersection(node.get("tags", []))
+        and shared[node["name"]] == 1
+    )
+
+
+def _macros_reading_the_run(macros: dict[str, dict[str, Any]]) -> set[str]:
+    """READ_WHEN_EXECUTING and every macro that calls one of them, however indirectly."""
+    found = set(READ_WHEN_EXECUTING)
+    grew = True
+    while grew:
+        called_by = {
+            unique_id
+            for unique_id, macro in macros.items()
+            if found.intersection(macro.get("depends_on", {}).get("macros", []))
+        }
+        grew = not called_by <= found
+        found |= called_by
+    return found
 
 
 def _last_green_build(target: str | None) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ still find, and what only the whole scan would."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,32 @@ def test_a_row_lost_from_both_halves_is_found_by_the_totals(warehouse: Path) -> 
     assert _failed_tests(since) == {"assert_event_row_totals_are_conserved"}
     lost = {"assert_landed_events_are_conserved", "assert_event_row_totals_are_conserved"}
     assert _failed_tests(None) == lost
+
+
+def _ran() -> set[str]:
+    results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+    return {result["unique_id"] for result in results}
+
+
+def test_the_build_after_a_green_one_leaves_out_what_reads_only_the_files(warehouse: Path) -> None:
+    """The seeds, the models built from them alone and their tests stand as the green build left them;
+    everything reading events or the day runs, and so do the tests whose warnings every build prints
+    and the tests of a mart's rows against a seed."""
+    definitions = query(warehouse, "select count(*) from main_intermediate.int_milestone_definitions")
+    assert run_build(as_of=SAMPLE_END + timedelta(days=1)) == 0
+    ran = _ran()
+    assert not [unique_id for unique_id in ran if unique_id.startswith("seed.")]
+    assert "model.milestone_warehouse.int_milestone_definitions" not in ran
+    assert "model.milestone_warehouse.fct_account_milestones" in ran
+    assert any(".names_defined_segments_" in unique_id for unique_id in ran), "tests that may warn"
+    fed_by_a_seed = (
+        "test.milestone_warehouse.relationships_fct_events_event_name__event_name__ref_tracking_plan_events_"
+    )
+    assert any(unique_id.startswith(fed_by_a_seed) for unique_id in ran), "a mart's rows against a seed"
+    assert query(warehouse, "select count(*) from main_intermediate.int_milestone_definitions") == definitions
+
+    # a full refresh builds everything again
+    assert run_build(as_of=SAMPLE_END + timedelta(days=1), full_refresh=True) == 0
+    ran = _ran()
+    assert "model.milestone_warehouse.int_milestone_definitions" in ran
+    assert [unique_id for unique_id in ran if unique_id.startswith("seed.")]

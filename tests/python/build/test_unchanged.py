@@ -72,3 +72,45 @@ def test_a_new_day_a_new_load_or_an_edited_file_builds(warehouse: Path, tmp_path
     (account,) = query(warehouse, "select min(account_id) from main_raw.accounts")[0]
     load_directory(write_events(arrived / "events_late.jsonl", account, [("page_viewed", {})]).parent)
     assert unchanged_since(current_inputs(SAMPLE_END)) is None, "a new load"
+
+
+# -- what a build after a green one leaves out ------------------------------------------------------
+
+
+def _node(resource_type: str, name: str, parents: list[str], macros: list[str] = (), tags=()) -> dict:
+    return {
+        "resource_type": resource_type,
+        "name": name,
+        "fqn": ["p", name],
+        "tags": list(tags),
+        "depends_on": {"nodes": parents, "macros": list(macros)},
+    }
+
+
+def test_only_nodes_reading_nothing_but_the_files_are_left_out() -> None:
+    from milestones.build.unchanged import nodes_built_from_files_alone
+
+    as_of = "macro.milestone_warehouse.as_of_date"
+    manifest = {
+        "macros": {
+            as_of: {"depends_on": {"macros": []}},
+            "macro.p.days_to": {"depends_on": {"macros": [as_of]}},  # calls the as-of date
+            "macro.p.days_since": {"depends_on": {"macros": ["macro.p.days_to"]}},  # ... indirectly
+            "macro.p.plain": {"depends_on": {"macros": []}},
+        },
+        "nodes": {
+            "seed.p.plan": _node("seed", "plan", []),
+            "model.p.plan_rules": _node("model", "plan_rules", ["seed.p.plan"], ["macro.p.plain"]),
+            "test.p.not_null_plan": _node("test", "not_null_plan", ["seed.p.plan"]),
+            "test.p.reference": _node("test", "reference", ["seed.p.plan"], tags=["keep"]),
+            "model.p.events": _node("model", "events", ["source.p.raw.events"]),
+            "model.p.by_event": _node("model", "by_event", ["model.p.plan_rules", "model.p.events"]),
+            "model.p.days": _node("model", "days", ["seed.p.plan"], ["macro.p.days_since"]),
+            "test.p.days_test": _node("test", "days_test", ["model.p.days"]),
+            "model.p.twin": _node("model", "twin", ["seed.p.plan"]),
+            "test.p.twin": _node("test", "twin", ["model.p.events"]),
+            "operation.p.hook": _node("operation", "hook", []),
+            "seed.p.p": _node("seed", "p", []),  # named as its package: selecting it selects all
+        },
+    }
+    assert nodes_built_from_files_alone(manifest, {"keep"}) == ["not_null_plan", "plan", "plan_rules"]
