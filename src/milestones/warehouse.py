@@ -43,8 +43,9 @@ class DuckDBWarehouse:
     def describe(self) -> str:
         return f"duckdb {self.path}"
 
-    def connect(self, read_only: bool = False) -> Any:
-        """A DuckDB connection with the settings the profile gives dbt (memory, threads, temp directory)."""
+    def connect(self, read_only: bool = False, memory_share: float | None = None) -> Any:
+        """A DuckDB connection with the settings the profile gives dbt (memory, threads, temp directory),
+        but PYTHON_MEMORY_SHARE of its memory limit unless `memory_share` says otherwise (the loader)."""
         import duckdb
 
         if read_only and not self.path.exists():
@@ -52,7 +53,9 @@ class DuckDBWarehouse:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config())
+            connection = duckdb.connect(
+                str(self.path), read_only=read_only, config=duckdb_config(memory_share or PYTHON_MEMORY_SHARE)
+            )
         except duckdb.Error as error:
             raise UserError(
                 describe_lock(str(error)) or f"cannot open the warehouse {self.path}: {_first_line(error)}"
@@ -140,7 +143,7 @@ class SparkWarehouse:
 
         if not self.tables_dir.is_dir():
             raise UserError(f"no Spark tables in {self.tables_dir}: run `milestones build --target spark`")
-        connection = duckdb.connect(":memory:", config=duckdb_config())
+        connection = duckdb.connect(":memory:", config=duckdb_config(PYTHON_MEMORY_SHARE))
         connection.execute("SET TimeZone = 'UTC'")
         connection.execute("SET enable_progress_bar = false")
         self.create_views(connection, "memory")
@@ -236,11 +239,17 @@ def connect(target: str | None = None, read_only: bool = False) -> Iterator[Any]
 # the same value; a test pins the two) and every Python connection: a 10M-event build stays under 4 GiB,
 # and measured no slower than with 8GB (docs/performance.md)
 DEFAULT_MEMORY_LIMIT = "3.5GB"
+# The share of memory_limit a connection of this project's own Python gets (validation, publish, status
+# reads), against all of it for dbt and the loader: such a connection lives in a process that also holds
+# dataframes and Great Expectations, and reading 90M rows filled a whole limit with cached blocks, so
+# `milestones build` itself peaked above the limit (docs/performance.md, 100M events).
+PYTHON_MEMORY_SHARE = 0.5
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(memory_share: float = 1.0) -> dict[str, str]:
     """DuckDB settings from the environment variables the dbt profile reads: the memory limit always (its
-    default is the profile's), the others only when set."""
+    default is the profile's; `memory_share` of it where it can be read as a size), the others only
+    when set."""
     config = {"memory_limit": DEFAULT_MEMORY_LIMIT}
     for variable, setting in (
         ("MILESTONES_DUCKDB_MEMORY_LIMIT", "memory_limit"),
@@ -250,7 +259,39 @@ def duckdb_config() -> dict[str, str]:
         value = os.environ.get(variable)
         if value:
             config[setting] = value
+    if memory_share != 1.0:
+        try:
+            limit = parse_size(config["memory_limit"])
+        except ValueError:  # a setting DuckDB reads and this does not: DuckDB is left to judge it
+            return config
+        config["memory_limit"] = f"{max(1, int(limit * memory_share) // 1024**2)}MiB"
     return config
+
+
+def parse_size(text: str) -> int:
+    """A DuckDB memory size ('4GB', '512MiB', '2.5 GB') in bytes; DuckDB reads KB/MB/GB as powers of 1000
+    and KiB/MiB/GiB as powers of 1024."""
+    units = {
+        "b": 1,
+        "kb": 1000,
+        "mb": 1000**2,
+        "gb": 1000**3,
+        "tb": 1000**4,
+        "kib": 1024,
+        "mib": 1024**2,
+        "gib": 1024**3,
+        "tib": 1024**4,
+        "k": 1000,
+        "m": 1000**2,
+        "g": 1000**3,
+        "t": 1000**4,
+    }
+    cleaned = text.strip().lower().replace(" ", "")
+    number = cleaned.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = cleaned[len(number) :] or "b"
+    if unit not in units or not number:
+        raise ValueError(f"not a memory size: {text!r}")
+    return int(float(number) * units[unit])
 
 
 def append_record(warehouse: Warehouse, schema: str, table: str, row: dict[str, tuple[Any, str]]) -> None:

@@ -50,7 +50,7 @@ from milestones.bench.phases import (
 from milestones.errors import UserError
 from milestones.sample.options import DEFAULT_EVENT_FILES
 from milestones.user_seeds import project_seeds_dir
-from milestones.warehouse import DEFAULT_MEMORY_LIMIT
+from milestones.warehouse import DEFAULT_MEMORY_LIMIT, parse_size
 
 DAYS = 180
 SEED = 7
@@ -150,7 +150,7 @@ def run_bench(
         raise UserError("--events must be positive")
     if memory_limit is not None:
         try:
-            report.parse_size(memory_limit)
+            parse_size(memory_limit)
         except ValueError:
             raise UserError(f"--memory-limit is not a memory size (like 4GB): {memory_limit!r}") from None
     if threads is not None and threads < 1:
@@ -402,7 +402,7 @@ def _finish(result: BenchResult, out_path: Path) -> None:
             incremental_ratio=result.incremental_ratio,
             no_new_data_s=result.no_new_data_s,
             peak_memory_bytes=result.peak_memory_bytes,
-            memory_limit_bytes=report.parse_size(memory_limit) if memory_limit else None,
+            memory_limit_bytes=parse_size(memory_limit) if memory_limit else None,
             memory_limit_text=memory_limit,
             load_and_full_build_s=_load_and_full_build(result.to_dict()),
             ten_million_load_and_full_build_s=_ten_million_run(out_path.parent),

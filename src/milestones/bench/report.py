@@ -195,32 +195,6 @@ def failed_nodes(run_results: dict[str, Any]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ memory
-def parse_size(text: str) -> int:
-    """A DuckDB memory size ('4GB', '512MiB', '2.5 GB') in bytes; DuckDB reads KB/MB/GB as powers of 1000
-    and KiB/MiB/GiB as powers of 1024."""
-    units = {
-        "b": 1,
-        "kb": 1000,
-        "mb": 1000**2,
-        "gb": 1000**3,
-        "tb": 1000**4,
-        "kib": 1024,
-        "mib": 1024**2,
-        "gib": 1024**3,
-        "tib": 1024**4,
-        "k": 1000,
-        "m": 1000**2,
-        "g": 1000**3,
-        "t": 1000**4,
-    }
-    cleaned = text.strip().lower().replace(" ", "")
-    number = cleaned.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = cleaned[len(number) :] or "b"
-    if unit not in units or not number:
-        raise ValueError(f"not a memory size: {text!r}")
-    return int(float(number) * units[unit])
-
-
 def format_bytes(count: int | float | None) -> str:
     if count is None:
         return "-"

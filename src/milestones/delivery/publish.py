@@ -49,7 +49,14 @@ from milestones import paths
 from milestones.durable import fsync
 from milestones.errors import UserError
 from milestones.progress import track
-from milestones.warehouse import DuckDBWarehouse, PostgresWarehouse, SparkWarehouse, duckdb_config, resolve
+from milestones.warehouse import (
+    PYTHON_MEMORY_SHARE,
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    SparkWarehouse,
+    duckdb_config,
+    resolve,
+)
 
 SERVING_STORAGE_VERSION = "v1.0.0"
 # The schemas a BI tool reads, relative to the dbt target schema (`main` on DuckDB).
@@ -119,7 +126,7 @@ def _write_serving_file(
 ) -> list[PublishedTable]:
     import duckdb
 
-    connection = duckdb.connect(":memory:", config=duckdb_config())
+    connection = duckdb.connect(":memory:", config=duckdb_config(PYTHON_MEMORY_SHARE))
     try:
         connection.execute("set TimeZone = 'UTC'")
         connection.execute("set enable_progress_bar = false")
@@ -284,10 +291,12 @@ def _write_manifest(
     """serving_manifest.publication (one row) and .published_tables: what readers check counts against."""
     import duckdb
 
+    marts = f"{warehouse.schema}_marts"
     as_of = None
-    with contextlib.suppress(duckdb.Error):
+    # read only when published: a failed read would abort the transaction the whole file is written in
+    if any((table.schema, table.name) == (marts, "dim_account_milestone_status") for table in published):
         (as_of,) = connection.execute(
-            f"select max(as_of_date) from source.{warehouse.schema}_marts.dim_account_milestone_status"
+            f"select max(as_of_date) from source.{marts}.dim_account_milestone_status"
         ).fetchone()
     connection.execute(f"create schema if not exists serving.{MANIFEST_SCHEMA}")
     connection.execute(

@@ -258,7 +258,8 @@ class _DuckDBSink(_Sink):
     """Rows straight from the staging tables into the warehouse file, in one transaction per file."""
 
     def __init__(self, place: warehouse.DuckDBWarehouse) -> None:
-        self.connection = place.connect()
+        # the loader parses and sorts whole files in DuckDB: its connection gets all of the memory limit
+        self.connection = place.connect(memory_share=1.0)
         self.duckdb = self.connection
         self.raw_schema = place.raw_schema
         self.connection.execute("SET enable_progress_bar = false")

@@ -164,20 +164,6 @@ def test_compare_builds_lists_the_models_the_incremental_build_still_pays_for() 
 # ------------------------------------------------------------------------------------ sizes, targets, table
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("4GB", 4_000_000_000), ("4 GiB", 4 * 1024**3), ("512MB", 512_000_000), ("1.5gb", 1_500_000_000)],
-)
-def test_parse_size_reads_duckdb_sizes(text: str, size: int) -> None:
-    assert report.parse_size(text) == size
-
-
-@pytest.mark.parametrize("text", ["", "GB", "four GB", "4 parsecs"])
-def test_parse_size_refuses_nonsense(text: str) -> None:
-    with pytest.raises(ValueError):
-        report.parse_size(text)
-
-
 def test_format_bytes() -> None:
     assert report.format_bytes(None) == "-"
     assert report.format_bytes(512) == "512 B"
