@@ -1,7 +1,8 @@
 {% macro criteria_pairs_to_recompute() %}
-    {#- The (account, criterion) pairs int_account_criteria_met recomputes. Used both to select what to
-        recompute and, by the replace_recomputed strategy, to delete the pairs' old rows, so the
-        two always agree. A pair is recomputed when an event that could count for it changed verdict
+    {#- The (account, criterion) pairs int_account_criteria_progress recomputes, each with the earliest
+        occurred_at of its changed events (null for a pair its account's segment no longer has). Used
+        both to select what to recompute and, by the replace_recomputed strategy, to delete the pairs'
+        old rows, so the two always agree. A pair is recomputed when an event that could count for it changed verdict
         since the model last ran (the contract model's processed_load_id says which rows it rechecked:
         new rows, other copies of their event ids, the rows of accounts that landed again), unless the
         pair is already met before the earliest such event: events are counted in time order, so an
@@ -11,7 +12,8 @@
     select
         changed_pairs.account_id,
         changed_pairs.milestone_id,
-        changed_pairs.criterion_id
+        changed_pairs.criterion_id,
+        changed_pairs.earliest_changed_at
     from (
         select
             changed_matches.account_id,
@@ -56,7 +58,7 @@
             changed_matches.criterion_id
     ) as changed_pairs
     {% if is_incremental() -%}
-    left join {{ this }} as stored
+    left join (select * from {{ this }} where is_met) as stored
         on
             changed_pairs.account_id = stored.account_id
             and changed_pairs.milestone_id = stored.milestone_id
@@ -71,7 +73,8 @@
     select
         stored.account_id,
         stored.milestone_id,
-        stored.criterion_id
+        stored.criterion_id,
+        cast(null as {{ dbt.type_timestamp() }}) as earliest_changed_at
     from {{ this }} as stored
     left join {{ ref('int_accounts__current') }} as accounts
         on stored.account_id = accounts.account_id
@@ -85,7 +88,7 @@
 {% endmacro %}
 
 {% macro criteria_fingerprint() %}
-    {#- What int_account_criteria_met was computed with: the criteria seeds, and a tag for the meaning
+    {#- What int_account_criteria_progress was computed with: the criteria seeds, and a tag for the meaning
         of its rows (change the tag when that changes, and every pair is recomputed once). -#}
     {{ dbt.concat(["'facts:'", fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns())]) }}
 {% endmacro %}

@@ -5,7 +5,7 @@
 -- the contract model (re)checked since this model last ran (macros/incremental/recounted_days.sql).
 -- The replace_recomputed strategy deletes each recounted day's old row, also when the day has no
 -- valid event left, before inserting the new ones. The watermark is the newest processed_load_id of
--- the rows stored, as in int_account_criteria_met.
+-- the rows stored, as in int_account_criteria_progress.
 
 {{ config(
     materialized='incremental',

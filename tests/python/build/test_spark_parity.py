@@ -42,7 +42,7 @@ SIGNIFICANT_DIGITS = 9
 # the incremental models, besides the marts
 INCREMENTAL_MODELS = (
     "int_events__contract_checked",
-    "int_account_criteria_met",
+    "int_account_criteria_progress",
     "int_accounts__status_history",
 )
 # bookkeeping of incremental builds (which load each row was processed in), and what depends on how

@@ -35,7 +35,7 @@ def defs(dbt_artifacts: Path):
     ("resource_type", "path", "group"),
     [
         ("model", "models/staging/landing/stg_landing__events.sql", "staging"),
-        ("model", "models/intermediate/milestones/int_account_criteria_met.sql", "intermediate"),
+        ("model", "models/intermediate/milestones/int_account_criteria_progress.sql", "intermediate"),
         ("model", "models/marts/customer_success/fct_account_milestones.sql", "marts_customer_success"),
         ("model", "models/marts/events/fct_events.sql", "marts_events"),
         ("model", "models/marts/top_level.sql", "marts"),
