@@ -2,13 +2,18 @@
     {#- The (account, criterion) pairs int_account_criteria_progress recomputes, each with the earliest
         occurred_at of its changed events (null for a pair its account's segment no longer has). Used
         both to select what to recompute and, by the replace_recomputed strategy, to delete the pairs'
-        old rows, so the two always agree. A pair is recomputed when an event that could count for it changed verdict
-        since the model last ran (the contract model's processed_load_id says which rows it rechecked:
-        new rows, other copies of their event ids, the rows of accounts that landed again), unless the
-        pair is already met before the earliest such event: events are counted in time order, so an
-        event later than the met-at cannot move it. Every pair is recomputed when the criteria seeds
-        changed, and a stored pair whose criterion the account's segment no longer has is deleted. -#}
-    {%- set rebuild_all = criteria_fingerprint() ~ " != coalesce(" ~ stored_fingerprint() ~ ", '')" -%}
+        old rows, so the two always agree. A pair is recomputed when an event that could count for it
+        changed verdict since the model last ran (the contract model's processed_load_id says which rows
+        it rechecked: new rows, other copies of their event ids, the rows of accounts that landed
+        again), unless the pair is already met before the earliest such event: events are counted in
+        time order, so an event later than the met-at cannot move it. Every pair is recomputed when the
+        criteria seeds changed, and a stored pair whose criterion the account's segment no longer has
+        is deleted. -#}
+    {%- set rebuild_all = criteria_changed_since_stored() -%}
+    {#- one comparison with one scalar subquery, not "newer or rebuild all", so that the scan skips the
+        row groups of older loads (DuckDB pushes it down as a filter; a bare case expression it does not) -#}
+    {%- set rechecked_after = "(select case when " ~ rebuild_all ~ " then cast(-1 as " ~ dbt.type_bigint()
+        ~ ") else " ~ processed_load_watermark() ~ " end)" -%}
     select
         changed_pairs.account_id,
         changed_pairs.milestone_id,
@@ -36,9 +41,7 @@
                 from {{ ref('int_events__contract_checked') }} as checked
                 inner join {{ ref('int_accounts__current') }} as accounts
                     on checked.account_id = accounts.account_id
-                where
-                    checked.processed_load_id > {{ processed_load_watermark() }}
-                    or {{ rebuild_all }}
+                where checked.processed_load_id > {{ rechecked_after }}
             ) as changed_events
             {#- two equi-joins rather than one on "name matches or criterion is '*'", which would not hash #}
             inner join {{ ref('int_milestone_criteria') }} as criteria
@@ -91,6 +94,12 @@
     {#- What int_account_criteria_progress was computed with: the criteria seeds, and a tag for the meaning
         of its rows (change the tag when that changes, and every pair is recomputed once). -#}
     {{ dbt.concat(["'facts:'", fingerprint(ref('int_milestone_criteria'), criteria_fingerprint_columns())]) }}
+{% endmacro %}
+
+{% macro criteria_changed_since_stored() %}
+    {#- True when the criteria (or the tag of criteria_fingerprint) differ from those
+        int_account_criteria_progress was last built with; always true on a full build. -#}
+    ({{ criteria_fingerprint() }} != coalesce({{ stored_fingerprint() }}, ''))
 {% endmacro %}
 
 {% macro criteria_fingerprint_columns() %}

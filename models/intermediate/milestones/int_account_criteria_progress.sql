@@ -97,8 +97,8 @@ counted_through as (
 criteria_unchanged as (
     select
         case
-            when {{ criteria_fingerprint() }} = coalesce({{ stored_fingerprint() }}, '') then true
-            else false
+            when {{ criteria_changed_since_stored() }} then false
+            else true
         end as is_unchanged
 ),
 
@@ -161,21 +161,31 @@ extended_measures as (
     where recompute_paths.is_extended
 ),
 
--- all events of the accounts with a pair computed again; only the events (re)checked since the last
--- build of the accounts with a pair extended
+-- what each account with a recomputed pair reads: all its events when a pair of it is computed again,
+-- else only the events (re)checked since the last build
+account_reads as (
+    select
+        account_id,
+        {{ dbt.bool_or('not is_extended') }} as reads_all_events
+    from recompute_paths
+    group by account_id
+),
+
+-- two branches rather than one filter "in this set or (new and in that set)": each branch's filter
+-- reaches the scan, so the second reads only the row groups of new loads
 events as {{ not_materialized() }} (
     select * from {{ ref('int_events__valid') }}
+    where account_id in (
+        select account_reads.account_id from account_reads
+        where account_reads.reads_all_events
+    )
+    union all
+    select * from {{ ref('int_events__valid') }}
     where
-        account_id in (
-            select recompute_paths.account_id from recompute_paths
-            where not recompute_paths.is_extended
-        )
-        or (
-            processed_load_id > {{ processed_load_watermark() }}
-            and account_id in (
-                select recompute_paths.account_id from recompute_paths
-                where recompute_paths.is_extended
-            )
+        processed_load_id > {{ processed_load_watermark() }}
+        and account_id in (
+            select account_reads.account_id from account_reads
+            where not account_reads.reads_all_events
         )
 ),
 
