@@ -244,6 +244,11 @@ DEFAULT_MEMORY_LIMIT = "3.5GB"
 # dataframes and Great Expectations, and reading 90M rows filled a whole limit with cached blocks, so
 # `milestones build` itself peaked above the limit (docs/performance.md, 100M events).
 PYTHON_MEMORY_SHARE = 0.5
+# The share dbt's DuckDB gets, through the profile's MILESTONES_DBT_MEMORY_LIMIT (set by
+# build.dbt.prepare_environment): the rest is dbt's own Python and what DuckDB allocates outside its
+# buffer pool. With the whole limit, dbt's process peaked at 4.28 to 4.61 GiB under a 4GB limit
+# (3.73 GiB) in the 100M full build (docs/performance.md).
+DBT_MEMORY_SHARE = 0.8
 
 
 def duckdb_config(memory_share: float = 1.0) -> dict[str, str]:

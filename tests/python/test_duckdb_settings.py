@@ -4,13 +4,17 @@ Python connections other than the loader's get a share of the memory limit."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 import yaml
 
 from milestones import paths
+from milestones.build.dbt import DBT_MEMORY_LIMIT_ENV, run_dbt
 from milestones.delivery import publish
 from milestones.warehouse import (
+    DBT_MEMORY_SHARE,
     DEFAULT_MEMORY_LIMIT,
     PYTHON_MEMORY_SHARE,
     DuckDBWarehouse,
@@ -74,6 +78,25 @@ def test_the_publish_copies_under_the_python_share(tmp_path, monkeypatch) -> Non
     assert opened, "the publish opened no DuckDB"
     limits = [parse_size(config["memory_limit"]) for config in opened]
     assert limits == pytest.approx([3_000_000_000 * PYTHON_MEMORY_SHARE] * len(limits), rel=0.01)
+
+
+def test_dbt_runs_under_its_share_of_the_limit(dbt_artifacts, tmp_path, monkeypatch, capfd) -> None:
+    # a real dbt invocation: the profile reads the share milestones.build gives dbt, so dbt's own Python
+    # and DuckDB's allocations outside its buffer pool fit in the limit beside it
+    monkeypatch.setenv("MILESTONES_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("MILESTONES_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("MILESTONES_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    monkeypatch.setenv("MILESTONES_SPARK_DIR", str(tmp_path / "spark"))
+    for name in (DBT_MEMORY_LIMIT_ENV, "SPARK_CONF_DIR"):  # set by run_dbt, restored after the test
+        monkeypatch.delenv(name, raising=False)
+    capfd.readouterr()
+    outcome = run_dbt(["show", "--inline", "select current_setting('memory_limit') as dbt_memory_limit"])
+    shown = capfd.readouterr().out
+    assert outcome.success, shown
+    found = re.search(r"\b(\d+(?:\.\d+)? [KMGT]iB)\b", shown)
+    assert found, shown
+    assert parse_size(found[1]) == pytest.approx(1_000_000_000 * DBT_MEMORY_SHARE, rel=0.01)
+    assert 0.5 < DBT_MEMORY_SHARE < 1
 
 
 def test_a_limit_that_is_not_a_size_is_left_to_duckdb(monkeypatch) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from milestones import paths
 from milestones.progress import Bar, progress
+from milestones.warehouse import DBT_MEMORY_SHARE, duckdb_config
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 # dbt's debug log is rotated at dbt's own default size, keeping as many old files as dbt does
@@ -95,7 +96,8 @@ SPARK_CONF_DIR = Path(__file__).with_name("spark_conf")
 
 def prepare_environment() -> None:
     """Pin the DuckDB file, its spill folder and the Spark folder to absolute paths (dbt resolves them
-    from its cwd), and quiet the local Spark session's console."""
+    from its cwd), give dbt's DuckDB its share of the memory limit, and quiet the local Spark session's
+    console."""
     database = paths.duckdb_path()
     database.parent.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_PATH"] = str(database)
@@ -103,6 +105,8 @@ def prepare_environment() -> None:
     spill.mkdir(parents=True, exist_ok=True)
     os.environ["MILESTONES_DUCKDB_TEMP_DIRECTORY"] = str(spill)
     os.environ["MILESTONES_SPARK_DIR"] = str(paths.spark_dir())
+    # set on every call: the limit it is a share of may have changed since the last
+    os.environ[DBT_MEMORY_LIMIT_ENV] = duckdb_config(DBT_MEMORY_SHARE)["memory_limit"]
     # the local Spark session's log at errors only, and no progress bar (spark_conf/), unless the
     # user has a Spark conf folder
     os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_CONF_DIR))
@@ -118,6 +122,8 @@ UNIT_TEST_EXCLUSION = ("--exclude", "resource_type:unit_test")
 # whenever a var changes, and the as-of date changes every day. macros/cross_db/timestamps.sql reads it
 # only when executing, so dbt's partial parse never depends on it.
 AS_OF_ENV = "MILESTONES_AS_OF_DATE"
+# dbt's DuckDB memory limit, which the profile reads (falling back to MILESTONES_DUCKDB_MEMORY_LIMIT)
+DBT_MEMORY_LIMIT_ENV = "MILESTONES_DBT_MEMORY_LIMIT"
 # read by the dbt macro tested_since_load_id() when it executes, like the as-of date
 TESTED_SINCE_ENV = "MILESTONES_TESTED_SINCE_LOAD_ID"
 
