@@ -171,22 +171,8 @@ account_reads as (
     group by account_id
 ),
 
--- two branches rather than one filter "in this set or (new and in that set)": each branch's filter
--- reaches the scan, so the second reads only the row groups of new loads
 events as {{ not_materialized() }} (
-    select * from {{ ref('int_events__valid') }}
-    where account_id in (
-        select account_reads.account_id from account_reads
-        where account_reads.reads_all_events
-    )
-    union all
-    select * from {{ ref('int_events__valid') }}
-    where
-        processed_load_id > {{ processed_load_watermark() }}
-        and account_id in (
-            select account_reads.account_id from account_reads
-            where not account_reads.reads_all_events
-        )
+    {{ criteria_events_to_read(ref('int_events__valid')) }}
 ),
 
 {% else %}
