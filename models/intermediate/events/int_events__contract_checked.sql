@@ -81,10 +81,18 @@ earlier_rows_in_play as (
         load_id <= {{ processed_load_watermark() }}
         and event_id in (select event_ids_in_play.event_id from event_ids_in_play)
     union
+    -- every earlier row when the tracking plan changed: one comparison with a scalar subquery (the
+    -- watermark, or -1 while the plan is unchanged), which DuckDB pushes into the scan; with "and the
+    -- plan changed" beside it, every build read every landed row's key to keep none
     select load_id, file_row_number from landed_events
-    where
-        load_id <= {{ processed_load_watermark() }}
-        and {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+    where load_id <= (
+        select
+            case
+                when {{ tracking_plan_fingerprint() }} != coalesce({{ stored_fingerprint() }}, '')
+                    then {{ processed_load_watermark() }}
+                else cast(-1 as {{ dbt.type_bigint() }})
+            end
+    )
 ),
 
 {% endif %}
