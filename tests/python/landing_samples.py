@@ -9,6 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from milestones.load import LOADS_COLUMNS
+from milestones.load.landing import table_columns
+
 GOOD_EVENT = {
     "event_id": "e1",
     "account_id": "a1",
@@ -54,3 +57,8 @@ def write_mixed_landing(folder: Path) -> Path:
                 TO '{folder / "milestone_overrides.parquet"}' (FORMAT parquet)"""
         )
     return folder
+
+
+def raw_columns(table: str) -> list[str]:
+    """The columns of a raw table the loader writes, its `_loads` table included."""
+    return [name for name, _ in LOADS_COLUMNS] if table == "_loads" else table_columns(table)

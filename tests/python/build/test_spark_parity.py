@@ -30,7 +30,7 @@ import duckdb
 import pytest
 
 from conftest import SAMPLE_END, environment
-from landing_samples import write_mixed_landing
+from landing_samples import raw_columns, write_mixed_landing
 from load_sequences import cut_load_sequence
 from seed_rows import SEEDS, assert_same_rows
 
@@ -342,13 +342,6 @@ def test_spark_reads_the_raw_parquet_as_landed(
         assert row["types"] == ("bigint,timestamp,bigint" if row["row_count"] else ""), table
 
 
-def _columns(table: str) -> list[str]:
-    from milestones.load import LOADS_COLUMNS
-    from milestones.load.landing import table_columns
-
-    return [name for name, _ in LOADS_COLUMNS] if table == "_loads" else table_columns(table)
-
-
 def _spark_summary_sql(table: str) -> str:
     """One row about a raw table in Spark SQL: its rows, the rows with a load error, a digest of every
     value and the types of the numbers and the time."""
@@ -386,7 +379,7 @@ def _values(table: str, dialect: str) -> str:
     """Every column as the same text in both engines: NULL as a character no value has, the times in
     microseconds."""
     values = []
-    for column in _columns(table):
+    for column in raw_columns(table):
         if column in {"_loaded_at", "loaded_at"}:
             micros = "unix_micros" if dialect == "spark" else "epoch_us"
             values.append(f"cast({micros}({column}) as string)")

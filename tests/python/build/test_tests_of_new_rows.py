@@ -4,7 +4,6 @@ still find, and what only the whole scan would."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from milestones.build import run_build
 from milestones.build.dbt import run_dbt, target_dir
 from milestones.build.unchanged import current_inputs
 from milestones.build.unchanged import tested_since_load_id as since_load  # not collected as a test
+from milestones.delivery.guard import run_results
 from milestones.load import load_directory
 from own_project import copy_project
 
@@ -50,7 +50,7 @@ def _failed_tests(since: int | None) -> set[str]:
 
 
 def _compiled(test_name: str) -> str:
-    results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+    results = run_results(target_dir() / "run_results.json")
     (found,) = [result for result in results if result["unique_id"].split(".")[2] == test_name]
     return found["compiled_code"]
 
@@ -119,8 +119,7 @@ def test_a_row_lost_from_both_halves_is_found_by_the_totals(warehouse: Path) -> 
 
 
 def _ran() -> set[str]:
-    results = json.loads((target_dir() / "run_results.json").read_text())["results"]
-    return {result["unique_id"] for result in results}
+    return {result["unique_id"] for result in run_results(target_dir() / "run_results.json")}
 
 
 def test_the_build_after_a_green_one_leaves_out_what_reads_only_the_files(warehouse: Path) -> None:

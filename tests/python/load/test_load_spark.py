@@ -16,15 +16,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from landing_samples import write_mixed_landing
+from landing_samples import raw_columns, write_mixed_landing
 from milestones import warehouse
 from milestones.cli import main
 from milestones.errors import UserError
-from milestones.load import LOADS_COLUMNS, RAW_TABLES, load_directory
-from milestones.load.landing import table_columns
+from milestones.load import RAW_TABLES, load_directory
 from milestones.load.loader import loaded_checksums
-
-LOADS = [name for name, _ in LOADS_COLUMNS]
 
 
 @pytest.fixture
@@ -43,10 +40,6 @@ def landing(tmp_path: Path) -> Path:
     return write_mixed_landing(tmp_path / "landing")
 
 
-def columns_of(table: str) -> list[str]:
-    return LOADS if table == "_loads" else table_columns(table)
-
-
 def parquet_files(spark_dir: Path, table: str) -> str:
     """The Parquet files Spark reads for a raw table (its folder's visible files), as a DuckDB list."""
     files = sorted((spark_dir / "raw" / table).glob("[!._]*.parquet"))
@@ -56,7 +49,7 @@ def parquet_files(spark_dir: Path, table: str) -> str:
 def ordered_rows(source: str, table: str, connection: Any) -> list[tuple[Any, ...]]:
     order = "load_id" if table == "_loads" else "_load_id, _row_number"
     return connection.execute(
-        f"SELECT {', '.join(columns_of(table))} FROM {source} ORDER BY {order}"
+        f"select {', '.join(raw_columns(table))} from {source} order by {order}"
     ).fetchall()
 
 
@@ -72,7 +65,7 @@ def duckdb_rows(database: Path, table: str) -> list[tuple[Any, ...]]:
 
 def without_loaded_at(rows: list[tuple[Any, ...]], table: str) -> list[tuple[Any, ...]]:
     """The rows without their load time (two loads of the same files differ only there)."""
-    at = columns_of(table).index("loaded_at" if table == "_loads" else "_loaded_at")
+    at = raw_columns(table).index("loaded_at" if table == "_loads" else "_loaded_at")
     return [row[:at] + row[at + 1 :] for row in rows]
 
 
