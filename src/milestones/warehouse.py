@@ -249,6 +249,8 @@ PYTHON_MEMORY_SHARE = 0.5
 # buffer pool. With the whole limit, dbt's process peaked at 4.28 to 4.61 GiB under a 4GB limit
 # (3.73 GiB) in the 100M full build (docs/performance.md).
 DBT_MEMORY_SHARE = 0.8
+# the variable that carries it: the profile reads it first, then MILESTONES_DUCKDB_MEMORY_LIMIT
+DBT_MEMORY_LIMIT_ENV = "MILESTONES_DBT_MEMORY_LIMIT"
 
 
 def duckdb_config(memory_share: float = 1.0) -> dict[str, str]:

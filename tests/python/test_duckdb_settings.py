@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from milestones import paths
-from milestones.build.dbt import DBT_MEMORY_LIMIT_ENV, run_dbt
+from milestones.build.dbt import run_dbt
 from milestones.delivery import publish
 from milestones.warehouse import (
+    DBT_MEMORY_LIMIT_ENV,
     DBT_MEMORY_SHARE,
     DEFAULT_MEMORY_LIMIT,
     PYTHON_MEMORY_SHARE,

@@ -27,7 +27,7 @@ from typing import Any
 
 from milestones import paths
 from milestones.progress import Bar, progress
-from milestones.warehouse import DBT_MEMORY_SHARE, duckdb_config
+from milestones.warehouse import DBT_MEMORY_LIMIT_ENV, DBT_MEMORY_SHARE, duckdb_config
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 # dbt's debug log is rotated at dbt's own default size, keeping as many old files as dbt does
@@ -122,8 +122,6 @@ UNIT_TEST_EXCLUSION = ("--exclude", "resource_type:unit_test")
 # whenever a var changes, and the as-of date changes every day. macros/cross_db/timestamps.sql reads it
 # only when executing, so dbt's partial parse never depends on it.
 AS_OF_ENV = "MILESTONES_AS_OF_DATE"
-# dbt's DuckDB memory limit, which the profile reads (falling back to MILESTONES_DUCKDB_MEMORY_LIMIT)
-DBT_MEMORY_LIMIT_ENV = "MILESTONES_DBT_MEMORY_LIMIT"
 # read by the dbt macro tested_since_load_id() when it executes, like the as-of date
 TESTED_SINCE_ENV = "MILESTONES_TESTED_SINCE_LOAD_ID"
 
