@@ -29,9 +29,8 @@ from milestones.build.optional_seeds import (
 from milestones.build.unchanged import (
     BuildInputs,
     current_inputs,
-    nodes_that_stand,
+    nodes_built_from_files_alone,
     record_build,
-    standing_landing_tables,
     tested_since_load_id,
     unchanged_since,
 )
@@ -79,7 +78,7 @@ def run_build(
     tested_since = None if full_refresh or select else tested_since_load_id(inputs, target)
     if tested_since is not None:  # a build after a green one: its validation reads a day of rows
         _import_validation_in_background()
-        command += _unchanged_exclusion(tested_since, target)
+        command += _unchanged_exclusion()
     outcome = run_dbt(command, target=target, as_of=as_of, tested_since_load_id=tested_since)
     if not withheld:
         record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
@@ -132,12 +131,10 @@ def _can_stop(
     return True
 
 
-def _unchanged_exclusion(tested_since: int, target: str | None) -> list[str]:
+def _unchanged_exclusion() -> list[str]:
     """After a green build from the same files: leave out the seeds, models and tests that read only
-    those files and landing tables nothing was loaded into since (milestones.build.unchanged); they
-    stand as that build left them."""
-    standing = standing_landing_tables(tested_since, target)
-    names = nodes_that_stand(read_manifest(), {OPTIONAL_SEED_REFERENCE_TAG}, standing)
+    those files (milestones.build.unchanged); they stand as that build left them."""
+    names = nodes_built_from_files_alone(read_manifest(), {OPTIONAL_SEED_REFERENCE_TAG})
     # only those nodes: by default dbt would also leave out every test one of them feeds, such as a
     # relationships test from a mart to a seed, which checks the mart's new rows
     return ["--indirect-selection", "empty", "--exclude", *names] if names else []

@@ -99,28 +99,18 @@ READ_WHEN_EXECUTING = (
 )
 
 
-def nodes_that_stand(
-    manifest: dict[str, Any], always_run_tags: set[str], standing_tables: set[tuple[str, str]] = frozenset()
-) -> list[str]:
-    """The names of the seeds, models and tests a build after a green one from the same files (the
-    condition of tested_since_load_id) would rebuild to the same rows and pass the same tests, so it
-    leaves them out: those that read only the project's files and the landing tables of
-    `standing_tables` ((schema, table), lower case: no load since that build), with no macro of
-    READ_WHEN_EXECUTING, upstream or in themselves. Any other source counts as changed. Tests with one
-    of `always_run_tags` run anyway (their warnings are printed on every build), and a name two nodes
-    share, or that names a package, is never left out."""
+def nodes_built_from_files_alone(manifest: dict[str, Any], always_run_tags: set[str]) -> list[str]:
+    """The names of the seeds, models and tests that read only the project's files: no source, no
+    macro of READ_WHEN_EXECUTING, upstream or in themselves. A build after a green one from the same
+    files (the condition of tested_since_load_id) would rebuild them to the same rows and pass the same
+    tests, so it leaves them out. Tests with one of `always_run_tags` run anyway (their warnings are
+    printed on every build), and a name two nodes share, or that names a package, is never left out."""
     nodes: dict[str, dict[str, Any]] = manifest.get("nodes", {})
-    sources: dict[str, dict[str, Any]] = manifest.get("sources", {})
     macros = _macros_reading_the_run(manifest.get("macros", {}))
     reads_the_run: dict[str, bool] = {}
 
     def reads(unique_id: str) -> bool:
         if unique_id not in reads_the_run:
-            if unique_id in sources:
-                source = sources[unique_id]
-                table = (str(source.get("schema", "")).lower(), str(source.get("identifier", "")).lower())
-                reads_the_run[unique_id] = table not in standing_tables
-                return reads_the_run[unique_id]
             node = nodes.get(unique_id)
             depends_on = (node or {}).get("depends_on", {})
             reads_the_run[unique_id] = node is None or (
@@ -140,34 +130,6 @@ def nodes_that_stand(
         and not always_run_tags.intersection(node.get("tags", []))
         and shared[node["name"]] == 1
     )
-
-
-def standing_landing_tables(since_load_id: int, target: str | None = None) -> set[tuple[str, str]]:
-    """The landing tables (schema, table) no load has written since `since_load_id`: only the loader
-    writes them, each file in a load of its own recorded in `_loads`, which itself stands only when
-    nothing was loaded."""
-    from milestones.load.landing import LOADS_TABLE, RAW_TABLES
-
-    warehouse = resolve(target)
-    schema = warehouse.raw_schema
-    connection = warehouse.connect(read_only=True)
-    try:
-        cursor = connection.cursor()
-        p = warehouse.placeholder
-        where = f"table_schema = {p} and table_name = {p}"
-        cursor.execute(f"select count(*) from information_schema.tables where {where}", [schema, LOADS_TABLE])
-        if not cursor.fetchone()[0]:
-            return set()
-        loads = f"{schema}.{LOADS_TABLE}"
-        cursor.execute(f"select distinct table_name from {loads} where load_id > {p}", [since_load_id])
-        loaded = {str(row[0]).lower() for row in cursor.fetchall()}
-        cursor.close()
-    finally:
-        connection.close()
-    standing = {table for table in RAW_TABLES if table not in loaded}
-    if not loaded:
-        standing.add(LOADS_TABLE)
-    return {(schema.lower(), table.lower()) for table in standing}
 
 
 def _macros_reading_the_run(macros: dict[str, dict[str, Any]]) -> set[str]:

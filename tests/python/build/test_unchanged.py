@@ -88,7 +88,7 @@ def _node(resource_type: str, name: str, parents: list[str], macros: list[str] =
 
 
 def test_only_nodes_reading_nothing_but_the_files_are_left_out() -> None:
-    from milestones.build.unchanged import nodes_that_stand
+    from milestones.build.unchanged import nodes_built_from_files_alone
 
     as_of = "macro.milestone_warehouse.as_of_date"
     manifest = {
@@ -113,45 +113,4 @@ def test_only_nodes_reading_nothing_but_the_files_are_left_out() -> None:
             "seed.p.p": _node("seed", "p", []),  # named as its package: selecting it selects all
         },
     }
-    assert nodes_that_stand(manifest, {"keep"}) == ["not_null_plan", "plan", "plan_rules"]
-
-
-def test_what_reads_only_standing_landing_tables_is_left_out_too() -> None:
-    from milestones.build.unchanged import nodes_that_stand
-
-    def source(table: str, schema: str = "main_raw") -> dict:
-        return {"schema": schema, "identifier": table}
-
-    manifest = {
-        "macros": {},
-        "sources": {
-            "source.p.landing.events": source("events"),
-            "source.p.landing.accounts": source("Accounts"),
-            "source.p.other.accounts": source("accounts", schema="elsewhere"),
-        },
-        "nodes": {
-            "model.p.accounts": _node("model", "accounts", ["source.p.landing.accounts"]),
-            "test.p.unique_accounts": _node("test", "unique_accounts", ["model.p.accounts"]),
-            "model.p.events": _node("model", "events", ["source.p.landing.events"]),
-            "model.p.both": _node("model", "both", ["model.p.accounts", "model.p.events"]),
-            "model.p.crm": _node("model", "crm", ["source.p.other.accounts"]),  # not a landing table
-            "model.p.unknown": _node("model", "unknown", ["source.p.landing.renewals"]),  # not in sources
-        },
-    }
-    accounts_stand = {("main_raw", "accounts")}
-    assert nodes_that_stand(manifest, set(), accounts_stand) == ["accounts", "unique_accounts"]
-    assert nodes_that_stand(manifest, set()) == []  # every source counts as changed
-    everything = accounts_stand | {("main_raw", "events")}
-    assert nodes_that_stand(manifest, set(), everything) == ["accounts", "both", "events", "unique_accounts"]
-
-
-def test_the_landing_tables_nothing_was_loaded_into_since_a_load(warehouse: Path, tmp_path: Path) -> None:
-    from milestones.build.unchanged import standing_landing_tables
-
-    (last,) = query(warehouse, "select max(load_id) from main_raw._loads")[0]
-    standing = standing_landing_tables(last)
-    assert ("main_raw", "events") in standing and ("main_raw", "_loads") in standing
-    (account,) = query(warehouse, "select min(account_id) from main_raw.accounts")[0]
-    (tmp_path / "day").mkdir()
-    load_directory(write_events(tmp_path / "day" / "events_day.jsonl", account, [("page_viewed", {})]).parent)
-    assert standing_landing_tables(last) == standing - {("main_raw", "events"), ("main_raw", "_loads")}
+    assert nodes_built_from_files_alone(manifest, {"keep"}) == ["not_null_plan", "plan", "plan_rules"]
