@@ -26,14 +26,19 @@
 -- nothing for them).
 --
 -- On Spark the strategy rewrites the table (small: rows per criterion met or counting) with the
--- recomputed pairs' rows (macros/spark/incremental_strategies.sql).
+-- recomputed pairs' rows (macros/spark/incremental_strategies.sql), and the pairs to recompute are
+-- written to a work table by the model's pre-hook, which the model and the strategy read
+-- (macros/incremental/criteria_recompute_paths.sql).
 
+{%- set paths_hooks = criteria_recompute_paths_hooks() %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_recomputed',
     unique_key=['account_id', 'milestone_id', 'criterion_id'],
-    recomputed_keys='criteria_pairs_to_recompute',
+    recomputed_keys='criteria_pairs_recomputed',
     on_schema_change='fail',
+    pre_hook=paths_hooks.pre,
+    post_hook=paths_hooks.post,
 ) }}
 
 {#- what a matching event carries of its criterion, and what each contributing event keeps -#}
@@ -55,110 +60,18 @@ with
 
 {% if is_incremental() %}
 
-recomputed_pairs as (
-    {{ criteria_pairs_to_recompute() }}
-),
+{{ criteria_recompute_paths() }},
 
-stored_met_pairs as (
-    select
-        account_id,
-        milestone_id,
-        criterion_id
-    from {{ this }}
-    where is_met
-),
-
-stored_measures as (
+-- the stored running measures of the extended pairs
+extended_measures as (
     select stored.*
     from {{ this }} as stored
-    where
-        not stored.is_met
-        and exists (
-            select 1
-            from recomputed_pairs
-            where
-                {% for key in pair_keys -%}
-                recomputed_pairs.{{ key }} = stored.{{ key }}
-                {%- if not loop.last %} and {% endif %}
-                {% endfor %}
-        )
-),
-
-counted_through as (
-    select
-        account_id,
-        milestone_id,
-        criterion_id,
-        max(last_counted_at) as last_counted_at
-    from stored_measures
-    group by 1, 2, 3
-),
-
-criteria_unchanged as (
-    select
-        case
-            when {{ criteria_changed_since_stored() }} then false
-            else true
-        end as is_unchanged
-),
-
-pair_changes as (
-    select
-        recomputed_pairs.account_id,
-        recomputed_pairs.milestone_id,
-        recomputed_pairs.criterion_id,
-        min(recomputed_pairs.earliest_changed_at) as earliest_changed_at,
-        count(*) - count(recomputed_pairs.earliest_changed_at) as changes_without_time,
-        max(stored_met_pairs.account_id) as met_account_id,
-        max(counted_through.last_counted_at) as last_counted_at
-    from recomputed_pairs
-    left join stored_met_pairs
-        on
-            recomputed_pairs.account_id = stored_met_pairs.account_id
-            and recomputed_pairs.milestone_id = stored_met_pairs.milestone_id
-            and recomputed_pairs.criterion_id = stored_met_pairs.criterion_id
-    left join counted_through
-        on
-            recomputed_pairs.account_id = counted_through.account_id
-            and recomputed_pairs.milestone_id = counted_through.milestone_id
-            and recomputed_pairs.criterion_id = counted_through.criterion_id
-    group by 1, 2, 3
-),
-
--- extended, or computed from all the account's events: a pair met, or with a changed event no later
--- than what it counted (a late event, another copy of a counted one), or under changed criteria, is
--- computed again
-recompute_paths as (
-    select
-        pair_changes.account_id,
-        pair_changes.milestone_id,
-        pair_changes.criterion_id,
-        case
-            when
-                criteria_unchanged.is_unchanged
-                and pair_changes.met_account_id is null
-                and pair_changes.changes_without_time = 0
-                and pair_changes.earliest_changed_at is not null
-                and (
-                    pair_changes.last_counted_at is null
-                    or pair_changes.earliest_changed_at > pair_changes.last_counted_at
-                )
-                then true
-            else false
-        end as is_extended
-    from pair_changes
-    cross join criteria_unchanged
-),
-
-extended_measures as (
-    select stored_measures.*
-    from stored_measures
     inner join recompute_paths
         on
-            stored_measures.account_id = recompute_paths.account_id
-            and stored_measures.milestone_id = recompute_paths.milestone_id
-            and stored_measures.criterion_id = recompute_paths.criterion_id
-    where recompute_paths.is_extended
+            stored.account_id = recompute_paths.account_id
+            and stored.milestone_id = recompute_paths.milestone_id
+            and stored.criterion_id = recompute_paths.criterion_id
+    where recompute_paths.is_extended and not stored.is_met
 ),
 
 -- what each account with a recomputed pair reads: all its events when a pair of it is computed again,
