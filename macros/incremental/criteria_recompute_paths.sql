@@ -100,41 +100,46 @@ recompute_paths as (
 )
 {%- endmacro %}
 
-{% macro criteria_recompute_paths() %}
-    {#- The CTE recompute_paths (and the CTEs it is computed from) of int_account_criteria_progress. -#}
-    {{ return(adapter.dispatch('criteria_recompute_paths')()) }}
+{% macro criteria_pairs_are_staged() %}
+    {#- Whether int_account_criteria_progress's pre-hook writes its pairs to recompute to a work table,
+        which the model and the replace_recomputed strategy then read: on Spark, which inlines a CTE at
+        every reference. The model references these pairs in three places under a tree of steps that
+        each read two others, so Spark's plan held the query of the pairs hundreds of times (half a
+        minute of planning per build). Other warehouses plan the CTEs once. -#}
+    {{ return(adapter.dispatch('criteria_pairs_are_staged')()) }}
 {% endmacro %}
 
-{% macro default__criteria_recompute_paths() %}
-    {{ criteria_recompute_path_ctes() }}
+{% macro default__criteria_pairs_are_staged() %}
+    {{ return(false) }}
 {% endmacro %}
 
-{% macro spark__criteria_recompute_paths() %}
-    {#- read from the table the model's pre-hook wrote: Spark inlines a CTE at every reference, and the
-        model references these pairs in three places under a tree of steps that each read two others,
-        so its plan held the query of the pairs hundreds of times (half a minute of planning per build) -#}
-recompute_paths as (
-    select * from {{ criteria_recompute_paths_table() }}
-)
-{%- endmacro %}
+{% macro spark__criteria_pairs_are_staged() %}
+    {{ return(true) }}
+{% endmacro %}
 
 {% macro criteria_recompute_paths_table() %}
-    {#- where Spark keeps the pairs during the model's build; the suffix marks a work table, which the
-        warehouse's listings leave out -#}
+    {#- where the staged pairs are kept during the model's build; the suffix marks a work table, which
+        the warehouse's listings leave out -#}
     {{ return(this.incorporate(path={'identifier': this.identifier ~ '__recompute_paths__dbt_tmp'})) }}
 {% endmacro %}
 
+{% macro criteria_recompute_paths() %}
+    {#- The CTE recompute_paths of int_account_criteria_progress: the staged table, or the CTEs. -#}
+    {%- if criteria_pairs_are_staged() %}
+recompute_paths as (
+    select * from {{ criteria_recompute_paths_table() }}
+)
+    {%- else %}
+    {{ criteria_recompute_path_ctes() }}
+    {%- endif %}
+{%- endmacro %}
+
 {% macro criteria_recompute_paths_hooks() %}
-    {#- The model's hooks ({'pre': [...], 'post': [...]}): on Spark's incremental build the pairs are
-        written to a table first, which is dropped once the model is built. -#}
-    {{ return(adapter.dispatch('criteria_recompute_paths_hooks')()) }}
-{% endmacro %}
-
-{% macro default__criteria_recompute_paths_hooks() %}
-    {{ return({'pre': [], 'post': []}) }}
-{% endmacro %}
-
-{% macro spark__criteria_recompute_paths_hooks() %}
+    {#- The model's hooks ({'pre': [...], 'post': [...]}): when the pairs are staged, the table is
+        written before an incremental build and dropped once the model is built. -#}
+    {%- if not criteria_pairs_are_staged() -%}
+        {{ return({'pre': [], 'post': []}) }}
+    {%- endif -%}
     {%- set drop = "drop table if exists {{ criteria_recompute_paths_table() }}" -%}
     {{ return({
         'pre': [
@@ -148,14 +153,10 @@ recompute_paths as (
 
 {% macro criteria_pairs_recomputed() %}
     {#- The recomputed_keys of int_account_criteria_progress (the replace_recomputed strategy deletes
-        their old rows): the pairs to recompute, on Spark as its pre-hook stored them. -#}
-    {{ return(adapter.dispatch('criteria_pairs_recomputed')()) }}
-{% endmacro %}
-
-{% macro default__criteria_pairs_recomputed() %}
-    {{ criteria_pairs_to_recompute() }}
-{% endmacro %}
-
-{% macro spark__criteria_pairs_recomputed() %}
+        their old rows): the pairs to recompute, as staged when they are. -#}
+    {%- if criteria_pairs_are_staged() %}
     select account_id, milestone_id, criterion_id from {{ criteria_recompute_paths_table() }}
-{% endmacro %}
+    {%- else %}
+    {{ criteria_pairs_to_recompute() }}
+    {%- endif %}
+{%- endmacro %}
