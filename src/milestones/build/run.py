@@ -17,6 +17,7 @@ from milestones.build.dbt import (
     read_manifest,
     run_dbt,
 )
+from milestones.build.enforced import guaranteed_tests, read_constraints, schemas_of_tested_models
 from milestones.build.freshness import check_freshness
 from milestones.build.landing_quarantine import quarantine_summary
 from milestones.build.optional_seeds import (
@@ -78,7 +79,7 @@ def run_build(
     tested_since = None if full_refresh or select else tested_since_load_id(inputs, target)
     if tested_since is not None:  # a build after a green one: its validation reads a day of rows
         _import_validation_in_background()
-        command += _unchanged_exclusion()
+        command += _daily_exclusion(target)
     outcome = run_dbt(command, target=target, as_of=as_of, tested_since_load_id=tested_since)
     if not withheld:
         record_if_delivered(delivery, outcome.success, run_results(outcome.run_results_path), target)
@@ -131,10 +132,16 @@ def _can_stop(
     return True
 
 
-def _unchanged_exclusion() -> list[str]:
-    """After a green build from the same files: leave out the seeds, models and tests that read only
-    those files (milestones.build.unchanged); they stand as that build left them."""
-    names = nodes_built_from_files_alone(read_manifest(), {OPTIONAL_SEED_REFERENCE_TAG})
+def _daily_exclusion(target: str | None) -> list[str]:
+    """After a green build from the same files, leave out:
+    - the seeds, models and tests that read only those files (milestones.build.unchanged); they stand
+      as that build left them;
+    - the tests that the warehouse's constraints guarantee (milestones.build.enforced).
+    The manifest of that build describes this one: the files are the same."""
+    manifest = read_manifest()
+    names = nodes_built_from_files_alone(manifest, {OPTIONAL_SEED_REFERENCE_TAG})
+    constraints = read_constraints(schemas_of_tested_models(manifest), target)
+    names = sorted({*names, *guaranteed_tests(manifest, constraints)})
     # only those nodes: by default dbt would also leave out every test one of them feeds, such as a
     # relationships test from a mart to a seed, which checks the mart's new rows
     return ["--indirect-selection", "empty", "--exclude", *names] if names else []

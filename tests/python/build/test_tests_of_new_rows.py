@@ -13,7 +13,7 @@ from conftest import SAMPLE_END
 from dagster_support import write_events
 from delivery_helpers import copy_warehouse, execute, query
 from milestones.build import run_build
-from milestones.build.dbt import run_dbt, target_dir
+from milestones.build.dbt import read_manifest, run_dbt, target_dir
 from milestones.build.unchanged import current_inputs
 from milestones.build.unchanged import tested_since_load_id as since_load  # not collected as a test
 from milestones.delivery.guard import run_results
@@ -119,13 +119,35 @@ def _ran() -> set[str]:
     return {result["unique_id"] for result in run_results(target_dir() / "run_results.json")}
 
 
+SYNC = "main_marts.crm_account_milestone_sync"
+# tests of crm_account_milestone_sync whose columns its enforced contract constrains (primary key,
+# not null), and those it does not: a column without a constraint, one whose constraint was dropped
+GUARANTEED = ["not_null_crm_account_milestone_sync_crm_id", "unique_crm_account_milestone_sync_crm_id"]
+CHECKED_BY_TESTS = [
+    "not_null_crm_account_milestone_sync_segment",
+    "unique_crm_account_milestone_sync_account_id",
+]
+
+
+def _tests(names: list[str]) -> set[str]:
+    """The unique ids of the data tests with these names (in the manifest of the last dbt run)."""
+    found = {unique_id for unique_id in read_manifest()["nodes"] if unique_id.split(".")[2] in names}
+    assert len(found) == len(names), f"no such tests: {names}"
+    return found
+
+
 def test_the_build_after_a_green_one_leaves_out_what_reads_only_the_files(warehouse: Path) -> None:
-    """The seeds, the models built from them alone and their tests stand as the green build left them;
-    everything reading events or the day runs, and so do the tests whose warnings every build prints
-    and the tests of a mart's rows against a seed."""
+    """The seeds, the models built from them alone and their tests stand as the green build left them,
+    and so do the tests that the marts' constraints guarantee; everything reading events or the day
+    runs, and so do the tests whose warnings every build prints and the tests of a mart's rows
+    against a seed."""
     definitions = query(warehouse, "select count(*) from main_intermediate.int_milestone_definitions")
+    # a constraint dropped by hand is not trusted: the test of that column runs
+    execute(warehouse, f"alter table {SYNC} alter column segment drop not null")
     assert run_build(as_of=SAMPLE_END + timedelta(days=1)) == 0
     ran = _ran()
+    assert not ran & _tests(GUARANTEED), "tests the marts' enforced constraints guarantee"
+    assert _tests([*CHECKED_BY_TESTS, "unique_fct_events_event_id"]) <= ran, "no constraint, or a view"
     assert not [unique_id for unique_id in ran if unique_id.startswith("seed.")]
     assert "model.milestone_warehouse.int_milestone_definitions" not in ran
     assert "model.milestone_warehouse.fct_account_milestones" in ran
@@ -141,4 +163,5 @@ def test_the_build_after_a_green_one_leaves_out_what_reads_only_the_files(wareho
     ran = _ran()
     assert "model.milestone_warehouse.int_milestone_definitions" in ran
     assert [unique_id for unique_id in ran if unique_id.startswith("seed.")]
+    assert _tests(GUARANTEED) <= ran
     assert "processed_load_id >" not in _compiled("unique_fct_events_event_id")
