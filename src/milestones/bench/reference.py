@@ -83,7 +83,7 @@ def sql_text(value: str) -> str:
 def utc(text: str) -> str:
     """ISO 8601 text to a naive UTC timestamp, null when unreadable (no offset means UTC: the session
     time zone is UTC)."""
-    return f"timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
+    return f"timezone('UTC', try_cast({text} as timestamptz))"
 
 
 def connect():  # -> duckdb.DuckDBPyConnection
@@ -96,7 +96,7 @@ def connect():  # -> duckdb.DuckDBPyConnection
     if os.environ.get("MILESTONES_DUCKDB_TEMP_DIRECTORY"):
         config["temp_directory"] = os.environ["MILESTONES_DUCKDB_TEMP_DIRECTORY"]
     connection = duckdb.connect(config=config)
-    connection.execute("SET TimeZone = 'UTC'; SET enable_progress_bar = false")
+    connection.execute("set TimeZone = 'UTC'; set enable_progress_bar = false")
     return connection
 
 
@@ -130,29 +130,29 @@ def _digest(path: Path) -> str:
 
 
 def read_file(connection, landing: LandingFile) -> str | None:
-    """A SELECT of the file's rows: its kind's fields as text (null when empty or absent), file_name,
+    """A select of the file's rows: its kind's fields as text (null when empty or absent), file_name,
     load_order, file_row_number (line of a JSON Lines file, record after the header of a CSV file, row of
     a Parquet file, from 1) and malformed (the row could not be read: docs/rules.md §3). None for a CSV
     file without even a header."""
     fields = FIELDS[landing.kind]
-    meta = f"{sql_text(landing.path.name)} AS file_name, {landing.load_order} AS load_order"
+    meta = f"{sql_text(landing.path.name)} as file_name, {landing.load_order} as load_order"
     if landing.format == "parquet":
         source = f"read_parquet({sql_text(str(landing.path))}, file_row_number = true)"
-        types = {row[0]: row[1] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        types = {row[0]: row[1] for row in connection.execute(f"describe select * from {source}").fetchall()}
         types.pop("file_row_number")
         by_name = {name.lower(): name for name in reversed(list(types))}  # the first column of a name wins
 
         def column(field: str) -> str:
             if field not in by_name:
-                return "NULL"
+                return "null"
             quoted, kind = '"' + by_name[field].replace('"', '""') + '"', types[by_name[field]]
             # nested values as their JSON text, anything else as text
             nested = kind.startswith(("STRUCT", "MAP", "UNION")) or kind.endswith("]")
-            return f"CAST(to_json({quoted}) AS VARCHAR)" if nested else f"CAST({quoted} AS VARCHAR)"
+            return f"cast(to_json({quoted}) as varchar)" if nested else f"cast({quoted} as varchar)"
 
-        columns = ", ".join(f"nullif({column(f)}, '') AS {f}" for f in fields)
-        row = "file_row_number + 1 AS file_row_number, false AS malformed"
-        return f"SELECT {columns}, {meta}, {row} FROM {source}"
+        columns = ", ".join(f"nullif({column(f)}, '') as {f}" for f in fields)
+        row = "file_row_number + 1 as file_row_number, false as malformed"
+        return f"select {columns}, {meta}, {row} from {source}"
     if landing.format == "jsonl":
         return _read_jsonl(landing, fields, meta)
     return _read_csv(connection, landing, fields, meta)
@@ -169,24 +169,24 @@ def _read_jsonl(landing: LandingFile, fields: tuple[str, ...], meta: str) -> str
     outside_strings = r"""regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g')"""
     not_json = rf"""regexp_matches({outside_strings}, ',\s*[}}\]]|[:\[,]\s*-?(?i:nan|inf)')"""
     # a string without its quotes, any other value as its JSON text, JSON null as null
-    extracted = ", ".join(f"""nullif(json_extract_string(line, '$."{f}"'), '') AS {f}""" for f in fields)
+    extracted = ", ".join(f"""nullif(json_extract_string(line, '$."{f}"'), '') as {f}""" for f in fields)
     return f"""
-        WITH numbered AS (SELECT row_number() OVER () AS file_row_number, coalesce(line, '') AS line
-                          FROM {lines}),
+        with numbered as (select row_number() over () as file_row_number, coalesce(line, '') as line
+                          from {lines}),
         -- blank lines at the end of the file are an editor's, not rows
-        last_row AS (SELECT coalesce(max(file_row_number), 0) AS last FROM numbered
-                     WHERE trim(line, ' ' || chr(9) || chr(13)) != ''),
-        parsed AS (
-            SELECT file_row_number, line,
+        last_row as (select coalesce(max(file_row_number), 0) as last from numbered
+                     where trim(line, ' ' || chr(9) || chr(13)) != ''),
+        parsed as (
+            select file_row_number, line,
                 coalesce(
-                    CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' AND NOT {not_json} END, false
-                ) AS is_object
-            FROM numbered WHERE file_row_number <= (SELECT last FROM last_row)
+                    case when json_valid(line) then json_type(line) = 'OBJECT' and not {not_json} end, false
+                ) as is_object
+            from numbered where file_row_number <= (select last from last_row)
         )
-        SELECT {extracted}, {meta}, file_row_number, false AS malformed FROM parsed WHERE is_object
-        UNION ALL
-        SELECT {", ".join(f"NULL AS {f}" for f in fields)}, {meta}, file_row_number, true AS malformed
-        FROM parsed WHERE NOT is_object
+        select {extracted}, {meta}, file_row_number, false as malformed from parsed where is_object
+        union all
+        select {", ".join(f"null as {f}" for f in fields)}, {meta}, file_row_number, true as malformed
+        from parsed where not is_object
     """
 
 
@@ -201,9 +201,9 @@ def _read_csv(connection, landing: LandingFile, fields: tuple[str, ...], meta: s
     # Records with the wrong number of fields are kept aside by the reader (its rejects table), then come
     # back as malformed rows at their place in the file.
     connection.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS good_row, *
-        FROM read_csv({sql_text(str(landing.path))}, header = true, auto_detect = false,
+        create or replace temp table {table} as
+        select row_number() over () as good_row, *
+        from read_csv({sql_text(str(landing.path))}, header = true, auto_detect = false,
             columns = {{{", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(header) + 1))}}},
             delim = {sql_text(delimiter)}, quote = '"', escape = '"', strict_mode = true,
             ignore_errors = true, store_rejects = true, rejects_table = '{table}_errors',
@@ -212,21 +212,21 @@ def _read_csv(connection, landing: LandingFile, fields: tuple[str, ...], meta: s
     # a rejected record's line (the header is line 1) is its record number + 1 when no field spans lines
     rejected = [
         row[0] - 1
-        for row in connection.execute(f"SELECT DISTINCT line FROM {table}_errors ORDER BY 1").fetchall()
+        for row in connection.execute(f"select distinct line from {table}_errors order by 1").fetchall()
     ]
     # the k-th good record is record k + (rejected records r_j, j-th of them, with r_j - j < k)
-    shift = " + ".join(f"(good_row > {r - j})::INT" for j, r in enumerate(rejected, start=1)) or "0"
+    shift = " + ".join(f"(good_row > {r - j})::int" for j, r in enumerate(rejected, start=1)) or "0"
     columns = ", ".join(
-        f"nullif(c{position[f]}, '') AS {f}" if f in position else f"NULL AS {f}" for f in fields
+        f"nullif(c{position[f]}, '') as {f}" if f in position else f"null as {f}" for f in fields
     )
-    good = f"SELECT {columns}, {meta}, good_row + {shift} AS file_row_number, false AS malformed FROM {table}"
+    good = f"select {columns}, {meta}, good_row + {shift} as file_row_number, false as malformed from {table}"
     bad = [
-        "SELECT "
-        + ", ".join(f"NULL AS {f}" for f in fields)
-        + f", {meta}, {r} AS file_row_number, true AS malformed"
+        "select "
+        + ", ".join(f"null as {f}" for f in fields)
+        + f", {meta}, {r} as file_row_number, true as malformed"
         for r in rejected
     ]
-    return " UNION ALL ".join([good, *bad])
+    return " union all ".join([good, *bad])
 
 
 def _csv_header(path: Path) -> tuple[list[str], str]:
@@ -250,21 +250,21 @@ def land(connection, folder: Path) -> dict[str, int]:
     for kind, fields in FIELDS.items():
         selects = [select for f in files if f.kind == kind and (select := read_file(connection, f))]
         # a kind without files is an empty table of the same columns
-        empty = "SELECT " + ", ".join(f"NULL::VARCHAR AS {f}" for f in (*fields, "file_name"))
-        empty += ", 0 AS load_order, 0::BIGINT AS file_row_number, false AS malformed WHERE false"
-        union = " UNION ALL BY NAME ".join(f"({s})" for s in selects) or empty
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE landed_{kind} AS {union}")
-        rows[kind] = connection.execute(f"SELECT count(*) FROM landed_{kind}").fetchone()[0]
+        empty = "select " + ", ".join(f"null::varchar as {f}" for f in (*fields, "file_name"))
+        empty += ", 0 as load_order, 0::bigint as file_row_number, false as malformed where false"
+        union = " union all by name ".join(f"({s})" for s in selects) or empty
+        connection.execute(f"create or replace temp table landed_{kind} as {union}")
+        rows[kind] = connection.execute(f"select count(*) from landed_{kind}").fetchone()[0]
     return rows
 
 
 # ------------------------------------------------------------------------------------ seeds
 SEEDS = {
     "tracking_plan_events": {},
-    "tracking_plan_properties": {"required": "BOOLEAN"},
-    "milestones": {"sequence": "INTEGER", "target_days": "INTEGER"},
-    "milestone_criteria": {"threshold": "INTEGER"},
-    "segment_settings": {"min_peer_completions": "INTEGER", "backtest_days_before_renewal": "INTEGER"},
+    "tracking_plan_properties": {"required": "boolean"},
+    "milestones": {"sequence": "integer", "target_days": "integer"},
+    "milestone_criteria": {"threshold": "integer"},
+    "segment_settings": {"min_peer_completions": "integer", "backtest_days_before_renewal": "integer"},
 }
 
 
@@ -274,10 +274,10 @@ def read_seeds(connection, seeds: Path) -> None:
         path = Path(seeds) / f"{name}.csv"
         with path.open(encoding="utf-8-sig", newline="") as file:
             header = next(csv.reader(file))
-        columns = ", ".join(f"'{c}': '{types.get(c, 'VARCHAR')}'" for c in header)
+        columns = ", ".join(f"'{c}': '{types.get(c, 'varchar')}'" for c in header)
         connection.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {name} AS
-            SELECT * FROM read_csv({sql_text(str(path))}, header = true, auto_detect = false,
+            create or replace temp table {name} as
+            select * from read_csv({sql_text(str(path))}, header = true, auto_detect = false,
                 columns = {{{columns}}}, quote = '"', escape = '"')
         """)
 
@@ -288,22 +288,22 @@ def current_accounts(connection) -> None:
     segment or signup_at, has an unreadable signup_at or arr, or a later row of its file has the same
     account_id; an account is its latest used row (latest file, then last row)."""
     connection.execute(f"""
-        CREATE OR REPLACE TEMP TABLE accounts AS
-        WITH landed AS (
-            SELECT trim(account_id) AS account_id, lower(trim(segment)) AS segment,
-                {utc("trim(signup_at)")} AS signed_up_at, trim(arr) AS arr,
+        create or replace temp table accounts as
+        with landed as (
+            select trim(account_id) as account_id, lower(trim(segment)) as segment,
+                {utc("trim(signup_at)")} as signed_up_at, trim(arr) as arr,
                 malformed, load_order, file_row_number
-            FROM landed_accounts
+            from landed_accounts
         ),
-        used AS (
-            SELECT * FROM landed
-            WHERE NOT malformed AND nullif(account_id, '') IS NOT NULL AND nullif(segment, '') IS NOT NULL
-                AND signed_up_at IS NOT NULL
-                AND (nullif(arr, '') IS NULL OR try_cast(arr AS DECIMAL(28, 6)) IS NOT NULL)
-            QUALIFY row_number() OVER (PARTITION BY load_order, account_id ORDER BY file_row_number DESC) = 1
+        used as (
+            select * from landed
+            where not malformed and nullif(account_id, '') is not null and nullif(segment, '') is not null
+                and signed_up_at is not null
+                and (nullif(arr, '') is null or try_cast(arr as decimal(28, 6)) is not null)
+            qualify row_number() over (partition by load_order, account_id order by file_row_number desc) = 1
         )
-        SELECT account_id, segment, signed_up_at FROM used
-        QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY load_order DESC, file_row_number DESC) = 1
+        select account_id, segment, signed_up_at from used
+        qualify row_number() over (partition by account_id order by load_order desc, file_row_number desc) = 1
     """)
 
 
@@ -311,83 +311,86 @@ def check_events(connection, loaded_at: datetime) -> None:
     """event_checks: every landed event row with the first rule of docs/rules.md §5 it breaks (null when
     none), and the typed fields of the row."""
     connection.execute(f"""
-    CREATE OR REPLACE TEMP TABLE {EVENT_CHECKS} AS
-    WITH
-    events AS (
-        SELECT file_name, file_row_number, load_order, malformed,
-            nullif(trim(event_id), '') AS event_id, nullif(trim(account_id), '') AS account_id,
-            nullif(trim(user_id), '') AS user_id, nullif(trim(event_name), '') AS event_name,
-            nullif(trim(occurred_at), '') AS occurred_text,
-            {utc("nullif(trim(occurred_at), '')")} AS occurred_at,
-            nullif(trim(received_at), '') AS received_text,
-            {utc("nullif(trim(received_at), '')")} AS received_at,
+    create or replace temp table {EVENT_CHECKS} as
+    with
+    events as (
+        select file_name, file_row_number, load_order, malformed,
+            nullif(trim(event_id), '') as event_id, nullif(trim(account_id), '') as account_id,
+            nullif(trim(user_id), '') as user_id, nullif(trim(event_name), '') as event_name,
+            nullif(trim(occurred_at), '') as occurred_text,
+            {utc("nullif(trim(occurred_at), '')")} as occurred_at,
+            nullif(trim(received_at), '') as received_text,
+            {utc("nullif(trim(received_at), '')")} as received_at,
             -- empty properties count as an empty object
-            coalesce(nullif(trim(properties), ''), '{{}}') AS properties_text
-        FROM landed_events
+            coalesce(nullif(trim(properties), ''), '{{}}') as properties_text
+        from landed_events
     ),
     -- rules 1 and 2 keep a row out of everything after them: unreadable, or a field every event needs
     -- is empty
-    readable AS (
-        SELECT *,
-            CASE WHEN json_valid(properties_text) THEN CAST(properties_text AS JSON) END AS properties,
+    readable as (
+        select *,
+            case when json_valid(properties_text) then cast(properties_text as json) end as properties,
             -- the load time stands in for a missing received_at
-            coalesce(received_at, TIMESTAMP '{loaded_at.isoformat(sep=" ")}') AS arrived_at
-        FROM events
-        WHERE NOT malformed AND event_id IS NOT NULL AND account_id IS NOT NULL
-            AND event_name IS NOT NULL AND occurred_text IS NOT NULL
+            coalesce(received_at, timestamp '{loaded_at.isoformat(sep=" ")}') as arrived_at
+        from events
+        where not malformed and event_id is not null and account_id is not null
+            and event_name is not null and occurred_text is not null
     ),
     -- rule 3: the first copy of an event id by arrival, then load order, wins
-    copies AS (
-        SELECT file_name, file_row_number, row_number() OVER (
-            PARTITION BY event_id ORDER BY arrived_at, load_order, file_row_number) AS copy
-        FROM readable
+    copies as (
+        select file_name, file_row_number, row_number() over (
+            partition by event_id order by arrived_at, load_order, file_row_number) as copy
+        from readable
     ),
     -- rules 7 to 9, per planned property of the event: the JSON kind of its value, then its text
-    property_values AS (
-        SELECT r.file_name, r.file_row_number, p.type, p.required, '|' || p.allowed_values || '|' AS allowed,
-            CASE json_type(r.properties, '$."' || p.property || '"')
-                WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'integer' WHEN 'UBIGINT' THEN 'integer'
-                WHEN 'HUGEINT' THEN 'integer' WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean'
-                WHEN 'NULL' THEN 'null' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array'
-                ELSE 'missing' END AS kind,
-            json_extract_string(r.properties, '$."' || p.property || '"') AS value
-        FROM readable AS r
-        INNER JOIN tracking_plan_properties AS p ON r.event_name = p.event_name
-        WHERE json_type(r.properties) = 'OBJECT'
+    property_values as (
+        select readable.file_name, readable.file_row_number, planned.type, planned.required,
+            '|' || planned.allowed_values || '|' as allowed,
+            case json_type(readable.properties, '$."' || planned.property || '"')
+                when 'VARCHAR' then 'string' when 'BIGINT' then 'integer' when 'UBIGINT' then 'integer'
+                when 'HUGEINT' then 'integer' when 'DOUBLE' then 'number' when 'BOOLEAN' then 'boolean'
+                when 'NULL' then 'null' when 'OBJECT' then 'object' when 'ARRAY' then 'array'
+                else 'missing' end as kind,
+            json_extract_string(readable.properties, '$."' || planned.property || '"') as value
+        from readable
+        inner join tracking_plan_properties as planned on readable.event_name = planned.event_name
+        where json_type(readable.properties) = 'OBJECT'
     ),
     -- a row breaking several property rules gets the lowest
-    property_rules AS (
-        SELECT file_name, file_row_number, min(CASE
-            WHEN kind IN ('missing', 'null') THEN CASE WHEN required THEN 7 END
-            WHEN type = 'integer' AND kind != 'integer' THEN 8
-            WHEN type = 'number' AND kind NOT IN ('integer', 'number') THEN 8
-            WHEN type IN ('string', 'boolean') AND kind != type THEN 8
-            WHEN type = 'timestamp' AND (kind != 'string' OR {utc("value")} IS NULL) THEN 8
-            WHEN allowed IS NOT NULL AND position('|' || value || '|' IN allowed) = 0 THEN 9
-        END) AS rule
-        FROM property_values
-        GROUP BY ALL
+    property_rules as (
+        select file_name, file_row_number, min(case
+            when kind in ('missing', 'null') then case when required then 7 end
+            when type = 'integer' and kind != 'integer' then 8
+            when type = 'number' and kind not in ('integer', 'number') then 8
+            when type in ('string', 'boolean') and kind != type then 8
+            when type = 'timestamp' and (kind != 'string' or {utc("value")} is null) then 8
+            when allowed is not null and position('|' || value || '|' in allowed) = 0 then 9
+        end) as rule
+        from property_values
+        group by all
     )
-    SELECT e.file_name, e.file_row_number,
-        CASE
-            WHEN e.malformed THEN 'malformed_record'
-            WHEN r.file_name IS NULL THEN 'missing_required_field'
-            WHEN c.copy > 1 THEN 'duplicate_event_id'
-            WHEN r.occurred_at IS NULL OR r.occurred_at > r.arrived_at + INTERVAL 1 DAY
-                OR (r.received_text IS NOT NULL AND r.received_at IS NULL) THEN 'invalid_timestamp'
-            WHEN coalesce(json_type(r.properties), '') != 'OBJECT' THEN 'malformed_properties'
-            WHEN r.event_name NOT IN (SELECT event_name FROM tracking_plan_events) THEN 'unknown_event'
-            WHEN p.rule = 7 THEN 'missing_required_property'
-            WHEN p.rule = 8 THEN 'invalid_property_type'
-            WHEN p.rule = 9 THEN 'invalid_property_value'
-            WHEN a.account_id IS NULL THEN 'unknown_account'
-        END AS violation_reason,
-        r.event_id, r.account_id, a.segment, r.user_id, r.event_name, r.occurred_at, r.properties
-    FROM events AS e
-    LEFT JOIN readable AS r USING (file_name, file_row_number)
-    LEFT JOIN copies AS c USING (file_name, file_row_number)
-    LEFT JOIN property_rules AS p USING (file_name, file_row_number)
-    LEFT JOIN accounts AS a ON r.account_id = a.account_id
+    select events.file_name, events.file_row_number,
+        case
+            when events.malformed then 'malformed_record'
+            when readable.file_name is null then 'missing_required_field'
+            when copies.copy > 1 then 'duplicate_event_id'
+            when readable.occurred_at is null or readable.occurred_at > readable.arrived_at + interval 1 day
+                or (readable.received_text is not null and readable.received_at is null)
+                then 'invalid_timestamp'
+            when coalesce(json_type(readable.properties), '') != 'OBJECT' then 'malformed_properties'
+            when readable.event_name not in (select event_name from tracking_plan_events) then 'unknown_event'
+            when property_rules.rule = 7 then 'missing_required_property'
+            when property_rules.rule = 8 then 'invalid_property_type'
+            when property_rules.rule = 9 then 'invalid_property_value'
+            when accounts.account_id is null then 'unknown_account'
+        end as violation_reason,
+        readable.event_id, readable.account_id, accounts.segment, readable.user_id, readable.event_name,
+        readable.occurred_at, readable.properties
+    from events
+    left join readable using (file_name, file_row_number)
+    left join copies using (file_name, file_row_number)
+    left join property_rules using (file_name, file_row_number)
+    left join accounts on readable.account_id = accounts.account_id
     """)
 
 
@@ -396,59 +399,60 @@ def meet_criteria(connection) -> None:
     """criteria_met: when each account met each criterion (docs/rules.md §4), at the event that brings its
     measure to the threshold, events in (occurred_at, event_id) order. Independent of the as-of date."""
     connection.execute("""
-    CREATE OR REPLACE TEMP TABLE criteria_met AS
-    WITH
-    criteria AS (
-        SELECT segment, milestone_id, criterion_id, trim(event_name) AS event_name,
-            nullif(trim(filter_property), '') AS filter_property,
-            '|' || filter_values || '|' AS filter_values,
-            lower(trim(measure)) AS measure, nullif(trim(distinct_property), '') AS distinct_property,
-            nullif(trim(group_by_property), '') AS group_by_property, threshold
-        FROM milestone_criteria
+    create or replace temp table criteria_met as
+    with
+    criteria as (
+        select segment, milestone_id, criterion_id, trim(event_name) as event_name,
+            nullif(trim(filter_property), '') as filter_property,
+            '|' || filter_values || '|' as filter_values,
+            lower(trim(measure)) as measure, nullif(trim(distinct_property), '') as distinct_property,
+            nullif(trim(group_by_property), '') as group_by_property, threshold
+        from milestone_criteria
     ),
-    valid_events AS (
-        SELECT * FROM event_checks WHERE violation_reason IS NULL
+    valid_events as (
+        select * from event_checks where violation_reason is null
     ),
     -- an event matches the criteria of its account's segment that name it, and those of any event ('*')
-    matches AS (
-        SELECT e.*, c.* EXCLUDE (segment, event_name)
-        FROM valid_events AS e
-        INNER JOIN criteria AS c
-            ON e.segment = c.segment AND (c.event_name = e.event_name OR c.event_name = '*')
+    matches as (
+        select valid_events.*, criteria.* exclude (segment, event_name)
+        from valid_events
+        inner join criteria
+            on valid_events.segment = criteria.segment
+                and (criteria.event_name = valid_events.event_name or criteria.event_name = '*')
     ),
     -- what each event contributes: its group ('' without a group; events without the property do not
     -- count) and, for a distinct measure, its value
-    measured AS (
-        SELECT account_id, milestone_id, criterion_id, measure, threshold, event_id, occurred_at,
-            CASE WHEN group_by_property IS NULL THEN ''
-                ELSE json_extract_string(properties, '$."' || group_by_property || '"') END AS group_value,
-            CASE WHEN distinct_property = 'user_id' THEN user_id
-                ELSE json_extract_string(properties, '$."' || distinct_property || '"') END AS distinct_value
-        FROM matches
-        WHERE filter_property IS NULL
-            OR position('|' || json_extract_string(properties, '$."' || filter_property || '"') || '|'
-                        IN filter_values) > 0
+    measured as (
+        select account_id, milestone_id, criterion_id, measure, threshold, event_id, occurred_at,
+            case when group_by_property is null then ''
+                else json_extract_string(properties, '$."' || group_by_property || '"') end as group_value,
+            case when distinct_property = 'user_id' then user_id
+                else json_extract_string(properties, '$."' || distinct_property || '"') end as distinct_value
+        from matches
+        where filter_property is null
+            or position('|' || json_extract_string(properties, '$."' || filter_property || '"') || '|'
+                        in filter_values) > 0
     ),
     -- a count takes every event; a distinct count only the first event of each value
-    contributing AS (
-        SELECT * FROM measured
-        WHERE group_value IS NOT NULL
-            AND (measure = 'count' OR (measure = 'distinct' AND distinct_value IS NOT NULL))
-        QUALIFY measure = 'count' OR row_number() OVER (
-            PARTITION BY account_id, milestone_id, criterion_id, group_value, distinct_value
-            ORDER BY occurred_at, event_id) = 1
+    contributing as (
+        select * from measured
+        where group_value is not null
+            and (measure = 'count' or (measure = 'distinct' and distinct_value is not null))
+        qualify measure = 'count' or row_number() over (
+            partition by account_id, milestone_id, criterion_id, group_value, distinct_value
+            order by occurred_at, event_id) = 1
     ),
-    running AS (
-        SELECT *, row_number() OVER (
-            PARTITION BY account_id, milestone_id, criterion_id, group_value ORDER BY occurred_at, event_id
-        ) AS measure_value
-        FROM contributing
+    running as (
+        select *, row_number() over (
+            partition by account_id, milestone_id, criterion_id, group_value order by occurred_at, event_id
+        ) as measure_value
+        from contributing
     )
     -- met in the first group to reach the threshold
-    SELECT account_id, milestone_id, criterion_id, min(occurred_at) AS met_at
-    FROM running
-    WHERE measure_value = threshold
-    GROUP BY ALL
+    select account_id, milestone_id, criterion_id, min(occurred_at) as met_at
+    from running
+    where measure_value = threshold
+    group by all
     """)
 
 
@@ -456,19 +460,21 @@ def apply_overrides(connection) -> None:
     """overrides: the CSM overrides in force (docs/rules.md §3): readable, a known account, a milestone of
     its segment; of one file's rows for the same account and milestone the earliest counts."""
     connection.execute(f"""
-    CREATE OR REPLACE TEMP TABLE overrides AS
-    SELECT o.account_id, o.milestone_id, o.completed_at, o.load_order
-    FROM (
-        SELECT trim(account_id) AS account_id, trim(milestone_id) AS milestone_id,
-            {utc("trim(completed_at)")} AS completed_at, load_order, file_row_number, malformed
-        FROM landed_milestone_overrides
-    ) AS o
-    INNER JOIN accounts AS a ON o.account_id = a.account_id
-    INNER JOIN milestones AS m ON a.segment = m.segment AND o.milestone_id = m.milestone_id
-    WHERE NOT o.malformed AND o.completed_at IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY o.load_order, o.account_id, o.milestone_id
-        ORDER BY o.completed_at, o.file_row_number) = 1
+    create or replace temp table overrides as
+    select landed_overrides.account_id, landed_overrides.milestone_id, landed_overrides.completed_at,
+        landed_overrides.load_order
+    from (
+        select trim(account_id) as account_id, trim(milestone_id) as milestone_id,
+            {utc("trim(completed_at)")} as completed_at, load_order, file_row_number, malformed
+        from landed_milestone_overrides
+    ) as landed_overrides
+    inner join accounts on landed_overrides.account_id = accounts.account_id
+    inner join milestones
+        on accounts.segment = milestones.segment and landed_overrides.milestone_id = milestones.milestone_id
+    where not landed_overrides.malformed and landed_overrides.completed_at is not null
+    qualify row_number() over (
+        partition by landed_overrides.load_order, landed_overrides.account_id, landed_overrides.milestone_id
+        order by landed_overrides.completed_at, landed_overrides.file_row_number) = 1
     """)
 
 
@@ -477,153 +483,162 @@ def complete_milestones(connection, as_of: date) -> None:
     (docs/rules.md §6). Product completion = the latest of its criteria's met-at and its depends_on
     milestones' completions; completed_at = the earlier of that and the earliest override. A dependency
     has a lower sequence, so the milestones are completed one sequence at a time."""
-    day = f"DATE '{as_of.isoformat()}'"
+    day = f"date '{as_of.isoformat()}'"
     connection.execute(f"""
-    CREATE OR REPLACE TEMP TABLE account_milestone_facts AS
-    WITH
-    criteria_counts AS (
-        SELECT segment, milestone_id, count(*) AS criteria FROM milestone_criteria GROUP BY ALL
+    create or replace temp table account_milestone_facts as
+    with
+    criteria_counts as (
+        select segment, milestone_id, count(*) as criteria from milestone_criteria group by all
     ),
-    met AS (
-        SELECT account_id, milestone_id, count(*) AS criteria, max(met_at) AS met_at
-        FROM criteria_met WHERE CAST(met_at AS DATE) <= {day} GROUP BY ALL
+    met as (
+        select account_id, milestone_id, count(*) as criteria, max(met_at) as met_at
+        from criteria_met where cast(met_at as date) <= {day} group by all
     ),
-    overridden AS (
-        SELECT account_id, milestone_id, min(completed_at) AS overridden_at
-        FROM overrides WHERE CAST(completed_at AS DATE) <= {day} GROUP BY ALL
+    overridden as (
+        select account_id, milestone_id, min(completed_at) as overridden_at
+        from overrides where cast(completed_at as date) <= {day} group by all
     )
-    SELECT a.account_id, a.segment, a.signed_up_at, m.milestone_id, m.sequence, m.target_days,
+    select accounts.account_id, accounts.segment, accounts.signed_up_at,
+        milestones.milestone_id, milestones.sequence, milestones.target_days,
         -- all of the milestone's criteria met, by the as-of date
-        CASE WHEN met.criteria = counts.criteria THEN met.met_at END AS criteria_met_at,
+        case when met.criteria = counts.criteria then met.met_at end as criteria_met_at,
         overridden.overridden_at
-    FROM accounts AS a
-    INNER JOIN milestones AS m ON a.segment = m.segment
-    INNER JOIN criteria_counts AS counts
-        ON m.segment = counts.segment AND m.milestone_id = counts.milestone_id
-    LEFT JOIN met ON a.account_id = met.account_id AND m.milestone_id = met.milestone_id
-    LEFT JOIN overridden ON a.account_id = overridden.account_id AND m.milestone_id = overridden.milestone_id
-    WHERE CAST(a.signed_up_at AS DATE) <= {day}
+    from accounts
+    inner join milestones on accounts.segment = milestones.segment
+    inner join criteria_counts as counts
+        on milestones.segment = counts.segment and milestones.milestone_id = counts.milestone_id
+    left join met on accounts.account_id = met.account_id and milestones.milestone_id = met.milestone_id
+    left join overridden
+        on accounts.account_id = overridden.account_id and milestones.milestone_id = overridden.milestone_id
+    where cast(accounts.signed_up_at as date) <= {day}
     """)
     connection.execute("""
-    CREATE OR REPLACE TEMP TABLE dependencies AS
+    create or replace temp table dependencies as
     -- depends_on is a |-separated list of milestone ids of the same segment
-    SELECT m.segment, m.milestone_id, prerequisite.milestone_id AS depends_on
-    FROM (SELECT segment, milestone_id, unnest(string_split(replace(depends_on, ' ', ''), '|')) AS listed
-          FROM milestones) AS m
-    INNER JOIN milestones AS prerequisite
-        ON m.segment = prerequisite.segment AND m.listed = prerequisite.milestone_id
+    select dependent.segment, dependent.milestone_id, prerequisite.milestone_id as depends_on
+    from (select segment, milestone_id, unnest(string_split(replace(depends_on, ' ', ''), '|')) as listed
+          from milestones) as dependent
+    inner join milestones as prerequisite
+        on dependent.segment = prerequisite.segment and dependent.listed = prerequisite.milestone_id
     """)
     connection.execute("""
-    CREATE OR REPLACE TEMP TABLE completions (
-        account_id VARCHAR, milestone_id VARCHAR, product_completed_at TIMESTAMP, completed_at TIMESTAMP)
+    create or replace temp table completions (
+        account_id varchar, milestone_id varchar, product_completed_at timestamp, completed_at timestamp)
     """)
-    (sequences,) = connection.execute("SELECT coalesce(max(sequence), 0) FROM milestones").fetchone()
+    (sequences,) = connection.execute("select coalesce(max(sequence), 0) from milestones").fetchone()
     for sequence in range(1, sequences + 1):
         connection.execute(f"""
-        INSERT INTO completions
-        WITH
-        prerequisites AS (
-            SELECT f.account_id, f.milestone_id, count(*) AS prerequisites,
-                count(c.completed_at) AS completed,
-                max(c.completed_at) AS latest
-            FROM account_milestone_facts AS f
-            INNER JOIN dependencies AS d ON f.segment = d.segment AND f.milestone_id = d.milestone_id
-            LEFT JOIN completions AS c ON f.account_id = c.account_id AND d.depends_on = c.milestone_id
-            WHERE f.sequence = {sequence}
-            GROUP BY ALL
+        insert into completions
+        with
+        prerequisites as (
+            select facts.account_id, facts.milestone_id, count(*) as prerequisites,
+                count(completions.completed_at) as completed,
+                max(completions.completed_at) as latest
+            from account_milestone_facts as facts
+            inner join dependencies
+                on facts.segment = dependencies.segment and facts.milestone_id = dependencies.milestone_id
+            left join completions
+                on facts.account_id = completions.account_id
+                    and dependencies.depends_on = completions.milestone_id
+            where facts.sequence = {sequence}
+            group by all
         ),
-        product AS (
-            SELECT f.account_id, f.milestone_id, f.overridden_at,
-                CASE
-                    WHEN f.criteria_met_at IS NULL THEN NULL
-                    WHEN p.account_id IS NULL THEN f.criteria_met_at
-                    WHEN p.completed = p.prerequisites THEN greatest(f.criteria_met_at, p.latest)
-                END AS product_completed_at
-            FROM account_milestone_facts AS f
-            LEFT JOIN prerequisites AS p USING (account_id, milestone_id)
-            WHERE f.sequence = {sequence}
+        product as (
+            select facts.account_id, facts.milestone_id, facts.overridden_at,
+                case
+                    when facts.criteria_met_at is null then null
+                    when prerequisites.account_id is null then facts.criteria_met_at
+                    when prerequisites.completed = prerequisites.prerequisites
+                        then greatest(facts.criteria_met_at, prerequisites.latest)
+                end as product_completed_at
+            from account_milestone_facts as facts
+            left join prerequisites using (account_id, milestone_id)
+            where facts.sequence = {sequence}
         )
         -- least skips nulls in DuckDB: the earlier of the two where both are known
-        SELECT account_id, milestone_id, product_completed_at, least(product_completed_at, overridden_at)
-        FROM product
+        select account_id, milestone_id, product_completed_at, least(product_completed_at, overridden_at)
+        from product
         """)
 
 
 def account_milestones(connection, as_of: date) -> None:
     """account_milestones: fct_account_milestones (docs/rules.md §6) from the completions: status, the
     milestone clock, the segment baselines and the stall rule."""
-    day = f"DATE '{as_of.isoformat()}'"
+    day = f"date '{as_of.isoformat()}'"
     connection.execute(f"""
-    CREATE OR REPLACE TEMP TABLE {ACCOUNT_MILESTONES} AS
-    WITH
-    completed AS (
-        SELECT f.*, c.product_completed_at, c.completed_at,
-            CASE WHEN c.completed_at IS NULL THEN NULL
+    create or replace temp table {ACCOUNT_MILESTONES} as
+    with
+    completed as (
+        select facts.*, completions.product_completed_at, completions.completed_at,
+            case when completions.completed_at is null then null
                 -- a tie goes to the product
-                WHEN c.product_completed_at <= c.completed_at THEN 'product' ELSE 'csm'
-            END AS completion_source
-        FROM account_milestone_facts AS f
-        INNER JOIN completions AS c USING (account_id, milestone_id)
+                when completions.product_completed_at <= completions.completed_at then 'product' else 'csm'
+            end as completion_source
+        from account_milestone_facts as facts
+        inner join completions using (account_id, milestone_id)
     ),
     -- the clock starts at the previous-sequence milestone's completion (signup for sequence 1); the
     -- active milestone is the lowest-sequence incomplete one
-    clocked AS (
-        SELECT this.*,
-            CASE WHEN this.sequence = 1 THEN this.signed_up_at ELSE previous.completed_at END
-                AS clock_started_at,
-            CASE WHEN this.completed_at IS NOT NULL THEN 'completed'
-                WHEN this.sequence = min(CASE WHEN this.completed_at IS NULL THEN this.sequence END)
-                    OVER (PARTITION BY this.account_id) THEN 'active'
-                ELSE 'pending' END AS status
-        FROM completed AS this
-        LEFT JOIN completed AS previous
-            ON this.account_id = previous.account_id AND previous.sequence = this.sequence - 1
+    clocked as (
+        select this.*,
+            case when this.sequence = 1 then this.signed_up_at else previous.completed_at end
+                as clock_started_at,
+            case when this.completed_at is not null then 'completed'
+                when this.sequence = min(case when this.completed_at is null then this.sequence end)
+                    over (partition by this.account_id) then 'active'
+                else 'pending' end as status
+        from completed as this
+        left join completed as previous
+            on this.account_id = previous.account_id and previous.sequence = this.sequence - 1
     ),
     -- whole UTC days: differences of UTC dates
-    timed AS (
-        SELECT *,
-            date_diff('day', CAST(signed_up_at AS DATE), CAST(completed_at AS DATE)) AS days_from_signup,
-            date_diff('day', CAST(clock_started_at AS DATE), CAST(completed_at AS DATE))
-                AS days_from_previous,
-            CASE WHEN status = 'active' THEN date_diff('day', CAST(clock_started_at AS DATE), {day}) END
-                AS days_waiting
-        FROM clocked
+    timed as (
+        select *,
+            date_diff('day', cast(signed_up_at as date), cast(completed_at as date)) as days_from_signup,
+            date_diff('day', cast(clock_started_at as date), cast(completed_at as date))
+                as days_from_previous,
+            case when status = 'active' then date_diff('day', cast(clock_started_at as date), {day}) end
+                as days_waiting
+        from clocked
     ),
     -- segment_settings: a row without a segment, or a segment listed twice, is ignored; so is a value
     -- outside the seed's rules (the default stands in)
-    settings AS (
-        SELECT segment,
-            CASE WHEN stall_baseline IN ('target_days', 'peer_p75') THEN stall_baseline END AS stall_baseline,
-            CASE WHEN min_peer_completions >= 0 THEN min_peer_completions END AS min_peer_completions
-        FROM segment_settings
-        WHERE segment IS NOT NULL
-        QUALIFY count(*) OVER (PARTITION BY segment) = 1
+    settings as (
+        select segment,
+            case when stall_baseline in ('target_days', 'peer_p75') then stall_baseline end as stall_baseline,
+            case when min_peer_completions >= 0 then min_peer_completions end as min_peer_completions
+        from segment_settings
+        where segment is not null
+        qualify count(*) over (partition by segment) = 1
     ),
     -- the peers' pace: p75 of days from the previous milestone (a negative one counts as 0)
-    peers AS (
-        SELECT segment, milestone_id, count(days_from_previous) AS timed,
-            quantile_cont(CASE WHEN days_from_previous < 0 THEN 0 ELSE days_from_previous END, 0.75) AS p75
-        FROM timed GROUP BY ALL
+    peers as (
+        select segment, milestone_id, count(days_from_previous) as timed,
+            quantile_cont(case when days_from_previous < 0 then 0 else days_from_previous end, 0.75) as p75
+        from timed group by all
     ),
-    thresholds AS (
-        SELECT m.segment, m.milestone_id,
-            coalesce(s.stall_baseline, 'target_days') = 'peer_p75'
-                AND coalesce(peers.timed, 0) >= coalesce(s.min_peer_completions, 0)
-                AND peers.p75 IS NOT NULL AS by_peers,
-            CASE WHEN by_peers THEN CAST(ceil(peers.p75) AS INTEGER) ELSE m.target_days END AS days
-        FROM milestones AS m
-        LEFT JOIN settings AS s ON m.segment = s.segment
-        LEFT JOIN peers ON m.segment = peers.segment AND m.milestone_id = peers.milestone_id
+    thresholds as (
+        select milestones.segment, milestones.milestone_id,
+            coalesce(settings.stall_baseline, 'target_days') = 'peer_p75'
+                and coalesce(peers.timed, 0) >= coalesce(settings.min_peer_completions, 0)
+                and peers.p75 is not null as by_peers,
+            case when by_peers then cast(ceil(peers.p75) as integer) else milestones.target_days end as days
+        from milestones
+        left join settings on milestones.segment = settings.segment
+        left join peers on milestones.segment = peers.segment and milestones.milestone_id = peers.milestone_id
     )
-    SELECT t.account_id, t.segment, t.milestone_id, t.sequence, t.status, t.completed_at, t.completion_source,
-        t.days_from_signup, t.days_from_previous,
-        coalesce(t.days_waiting > h.days, false) AS is_stalled,
-        CASE WHEN t.days_waiting > h.days THEN t.days_waiting - h.days ELSE 0 END AS days_overdue,
-        t.days_waiting, t.target_days, h.days AS stall_threshold_days,
-        CASE WHEN h.by_peers THEN 'peer_p75' ELSE 'target_days' END AS stall_threshold_source,
-        t.clock_started_at, t.product_completed_at, t.overridden_at
-    FROM timed AS t
-    INNER JOIN thresholds AS h ON t.segment = h.segment AND t.milestone_id = h.milestone_id
+    select timed.account_id, timed.segment, timed.milestone_id, timed.sequence, timed.status,
+        timed.completed_at, timed.completion_source,
+        timed.days_from_signup, timed.days_from_previous,
+        coalesce(timed.days_waiting > thresholds.days, false) as is_stalled,
+        case when timed.days_waiting > thresholds.days then timed.days_waiting - thresholds.days else 0 end
+            as days_overdue,
+        timed.days_waiting, timed.target_days, thresholds.days as stall_threshold_days,
+        case when thresholds.by_peers then 'peer_p75' else 'target_days' end as stall_threshold_source,
+        timed.clock_started_at, timed.product_completed_at, timed.overridden_at
+    from timed
+    inner join thresholds
+        on timed.segment = thresholds.segment and timed.milestone_id = thresholds.milestone_id
     """)
 
 
@@ -651,6 +666,6 @@ def write_outputs(connection, out: Path) -> dict[str, int]:
     rows = {}
     for table, columns in ((EVENT_CHECKS, EVENT_CHECK_COLUMNS), (ACCOUNT_MILESTONES, MILESTONE_COLUMNS)):
         path = sql_text(str(out / f"{table}.parquet"))
-        connection.execute(f"COPY (SELECT {', '.join(columns)} FROM {table}) TO {path} (FORMAT parquet)")
-        rows[table] = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        connection.execute(f"copy (select {', '.join(columns)} from {table}) to {path} (format parquet)")
+        rows[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
     return rows
