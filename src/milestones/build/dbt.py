@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -366,6 +367,15 @@ def node_labels(unique_ids: Sequence[str]) -> dict[str, str]:
     manifest = read_manifest()
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     return {unique_id: _label(unique_id, nodes.get(unique_id)) for unique_id in unique_ids}
+
+
+def names_selecting_one_node(manifest: dict[str, Any]) -> set[str]:
+    """The node names by which `--exclude NAME` picks that node alone: dbt selects every node of a
+    name, and every node of a package by the package's name."""
+    nodes: dict[str, dict[str, Any]] = manifest.get("nodes", {})
+    shared = Counter(node.get("name", "") for node in nodes.values())
+    shared.update({node["fqn"][0]: 2 for node in nodes.values() if node.get("fqn")})
+    return {name for name, count in shared.items() if count == 1}
 
 
 def read_manifest() -> dict[str, Any]:

@@ -11,11 +11,11 @@ trusted.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from milestones.build.dbt import names_selecting_one_node
 from milestones.warehouse import DuckDBWarehouse, PostgresWarehouse, resolve
 
 # the generic tests a constraint implies, and the argument that names their column(s)
@@ -103,14 +103,14 @@ def constraints_from_rows(rows: Iterable[tuple[str, str, str, list[str]]]) -> Co
 
 def guaranteed_tests(manifest: dict[str, Any], constraints: Constraints) -> list[str]:
     """The names of the `not_null` and `unique` tests of model columns that the constraints cover.
-    A name two nodes share is never returned (dbt would select both)."""
+    A name that would select other nodes too is never returned (names_selecting_one_node)."""
     nodes: dict[str, dict[str, Any]] = manifest.get("nodes", {})
-    shared = Counter(node.get("name", "") for node in nodes.values())
+    selectable = names_selecting_one_node(manifest)
     return sorted(
         node["name"]
         for node in nodes.values()
         if node.get("resource_type") == "test"
-        and shared[node["name"]] == 1
+        and node["name"] in selectable
         and _is_guaranteed(node, nodes.get(node.get("attached_node") or ""), constraints)
     )
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from milestones import paths
+from milestones.build.dbt import names_selecting_one_node
 from milestones.build.seed_check import files_digest
 from milestones.warehouse import DuckDBWarehouse, Warehouse, append_record, latest_record, resolve
 
@@ -119,16 +119,14 @@ def nodes_built_from_files_alone(manifest: dict[str, Any], always_run_tags: set[
             )
         return reads_the_run[unique_id]
 
-    shared = Counter(node.get("name", "") for node in nodes.values())
-    # dbt selects every node of a package by the package's name
-    shared.update({node["fqn"][0]: 2 for node in nodes.values() if node.get("fqn")})
+    selectable = names_selecting_one_node(manifest)
     return sorted(
         node["name"]
         for unique_id, node in nodes.items()
         if node.get("resource_type") in {"seed", "model", "test"}
         and not reads(unique_id)
         and not always_run_tags.intersection(node.get("tags", []))
-        and shared[node["name"]] == 1
+        and node["name"] in selectable
     )
 
 
