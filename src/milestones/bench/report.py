@@ -14,7 +14,7 @@ from typing import Any
 # The performance targets (docs/performance.md, Targets). A run counts as a size's when it generated at
 # least 90% of it: the bench keeps a generation within 10% of what was asked.
 TARGET_REFERENCE_RATIO = 2.0
-TARGET_INCREMENTAL_RATIO = 0.10
+TARGET_DAILY_RATIO = 0.10
 TARGET_NO_NEW_DATA_S = 15.0
 TARGET_PEAK_MEMORY = 4 * 1024**3
 TARGET_LARGE_PEAK_MEMORY = 4.5 * 1024**3
@@ -225,7 +225,7 @@ class Figures:
     events: int
     completed: bool
     reference_ratio: float | None = None
-    incremental_ratio: float | None = None
+    daily_ratio: float | None = None
     no_new_data_s: float | None = None
     peak_memory_bytes: int | None = None
     memory_limit_bytes: int | None = None
@@ -245,7 +245,7 @@ def check_targets(figures: Figures) -> list[Target]:
     faster), while the 100M target is missed (the run did not complete)."""
     return [
         _reference_target(figures),
-        _incremental_target(figures),
+        _daily_target(figures),
         _no_new_data_target(figures),
         _peak_target(figures),
         _large_target(figures),
@@ -269,11 +269,11 @@ def _reference_target(figures: Figures) -> Target:
     return Target(name, *_judged(figures, ratio, TARGET_REFERENCE_RATIO, detail))
 
 
-def _incremental_target(figures: Figures) -> Target:
-    name = "incremental daily build <= 10% of a full one"
-    ratio = figures.incremental_ratio
-    detail = f"{ratio:.1%} of the full build" if ratio is not None else ""
-    return Target(name, *_judged(figures, ratio, TARGET_INCREMENTAL_RATIO, detail))
+def _daily_target(figures: Figures) -> Target:
+    name = "daily load + build <= 10% of the full load + build"
+    ratio = figures.daily_ratio
+    detail = f"{ratio:.1%} of the full load + build" if ratio is not None else ""
+    return Target(name, *_judged(figures, ratio, TARGET_DAILY_RATIO, detail))
 
 
 def _no_new_data_target(figures: Figures) -> Target:
@@ -321,6 +321,8 @@ TABLE_COLUMNS = (
     ("events_per_second", "events/s"),
     ("incremental_s", "incremental s"),
     ("incremental_ratio", "incremental/full"),
+    # (day load + incremental build) / (load + full build): what the daily target is judged on
+    ("daily_ratio", "daily/full"),
     ("no_new_data_s", "no new data s"),
     ("next_day_s", "next day s"),
     ("peak_memory_bytes", "peak memory"),
@@ -336,7 +338,7 @@ def _cell(key: str, value: Any) -> str:
         return f"{int(value):,}"
     if key == "events_per_second":
         return f"{value:,.0f}"
-    if key == "incremental_ratio":
+    if key in ("incremental_ratio", "daily_ratio"):
         return f"{value:.1%}"
     if key == "peak_memory_bytes":
         return format_bytes(value)

@@ -174,7 +174,7 @@ def test_format_bytes() -> None:
 def test_targets_at_1m_check_the_daily_ratio_and_the_build_with_no_new_data() -> None:
     targets = report.check_targets(
         report.Figures(
-            events=1_000_000, completed=True, reference_ratio=7.0, incremental_ratio=0.5, no_new_data_s=14.0
+            events=1_000_000, completed=True, reference_ratio=7.0, daily_ratio=0.5, no_new_data_s=14.0
         )
     )
     assert [t.met for t in targets] == [None, False, True, None, None]
@@ -188,7 +188,7 @@ def test_targets_at_10m_judge_the_reference_ratio_and_the_peak_memory() -> None:
             events=9_100_000,  # a 10M run that landed 9% short still counts as one
             completed=True,
             reference_ratio=ratio,
-            incremental_ratio=0.09,
+            daily_ratio=0.09,
             no_new_data_s=30.0,
             peak_memory_bytes=int(peak_gib * 1024**3),
         )
@@ -221,7 +221,7 @@ def test_the_100m_target_needs_the_memory_limit_the_peak_and_the_10m_time() -> N
 
 def test_a_failed_build_is_not_judged_on_times_or_ratios() -> None:
     targets = report.check_targets(
-        report.Figures(events=1_000_000, completed=False, incremental_ratio=0.01, no_new_data_s=1.0)
+        report.Figures(events=1_000_000, completed=False, daily_ratio=0.01, no_new_data_s=1.0)
     )
     assert [t.met for t in targets][:3] == [None, None, None]
     assert "not judged" in targets[1].detail and "not judged" in targets[2].detail
@@ -235,6 +235,7 @@ def test_format_table_aligns_the_columns() -> None:
         "events_per_second": 20_576.1,
         "incremental_s": 30.0,
         "incremental_ratio": 0.5,
+        "daily_ratio": 0.25,
         "no_new_data_s": 12.5,
         "next_day_s": 20.0,
         "peak_memory_bytes": 2 * 1024**3,
@@ -242,7 +243,8 @@ def test_format_table_aligns_the_columns() -> None:
     }
     text = report.format_table([row, {**row, "incremental_s": None}])
     header, rule, first, second = text.splitlines()
-    expected = "events | load s | full build s | events/s | incremental s | incremental/full | no new data s"
+    expected = "events | load s | full build s | events/s | incremental s | incremental/full | daily/full"
+    expected += " | no new data s"
     expected += " | next day s"
     expected += " | peak memory"
     expected += " | vs reference"
@@ -254,6 +256,7 @@ def test_format_table_aligns_the_columns() -> None:
         "20,576",
         "30.0",
         "50.0%",
+        "25.0%",
         "12.5",
         "20.0",
         "2.00",
@@ -265,7 +268,8 @@ def test_format_table_aligns_the_columns() -> None:
     markdown = report.format_table([row], markdown=True).splitlines()
     assert markdown[0].startswith("| events | load s | full build s |")
     assert (
-        markdown[2] == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 12.5 | 20.0 | 2.00 GiB | 12.3x |"
+        markdown[2]
+        == "| 1,234,567 | 12.3 | 60.0 | 20,576 | 30.0 | 50.0% | 25.0% | 12.5 | 20.0 | 2.00 GiB | 12.3x |"
     )
 
 
@@ -388,6 +392,7 @@ def test_small_bench_run_end_to_end(
         "events_per_second",
         "incremental_s",
         "incremental_ratio",
+        "daily_ratio",
         "no_new_data_s",
         "next_day_s",
         "peak_memory_bytes",
@@ -408,6 +413,12 @@ def test_small_bench_run_end_to_end(
     assert saved["incremental_ratio"] == pytest.approx(
         saved["incremental_s"] / saved["full_build_s"], abs=1e-3
     )
+    daily = saved["incremental_load_s"] + saved["incremental_s"]
+    assert saved["daily_ratio"] == pytest.approx(daily / (saved["load_s"] + saved["full_build_s"]), abs=1e-3)
+    # the history is built as of the day before the held-back one, which then moves the as-of one day
+    held_back_day = date.fromisoformat(saved["held_back_day"])
+    assert saved["full_build"]["as_of"] == (held_back_day - timedelta(days=1)).isoformat()
+    assert saved["incremental_build"]["as_of"] == saved["held_back_day"]
     assert saved["peak_memory_bytes"] > 10 * 1024**2
     assert saved["settings"]["duckdb_threads"] == 2
     # nothing changed since the incremental build: the same day's build stops before dbt
