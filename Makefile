@@ -59,9 +59,10 @@ fix: install
 
 # One worker per core (pytest-xdist): most of a test build is dbt's own Python, which uses one core.
 # A test file stays on one worker, so its module fixtures (its own warehouse) are built once.
+# The 25 slowest tests and fixtures close the report: where a slower machine spends the run.
 PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 # By hand: the sample of `make demo` at a smaller size, built by the command line.
 sample-build: install
