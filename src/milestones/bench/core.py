@@ -315,8 +315,9 @@ def _reference_pipeline(phase: _Phases, work: Path, base: Path, as_of: date) -> 
             out=out,
         )
         result.reference = {"seconds": round(timed.seconds, 3), "peak_bytes": timed.peak_bytes, **timed.value}
-        if result.load_s is not None and result.full_build_s is not None and timed.seconds > 0:
-            result.reference_ratio = round((result.load_s + result.full_build_s) / timed.seconds, 2)
+        product = _load_and_full_build(result.load_s, result.full_build_s)
+        if product is not None and timed.seconds > 0:
+            result.reference_ratio = round(product / timed.seconds, 2)
             result.reference["ratio"] = result.reference_ratio
     except Exception as error:  # a finding to report, not a reason to lose the rest of the run
         result.reference = {"error": str(error).strip().splitlines()[0]}
@@ -342,9 +343,10 @@ def _incremental_build(phase: _Phases, work: Path, day_dir: Path, day: date, ful
     result.incremental_s = round(incremental.seconds, 3)
     if full.seconds > 0:
         result.incremental_ratio = round(incremental.seconds / full.seconds, 4)
-    if result.load_s is not None and result.full_build_s:
+    history = _load_and_full_build(result.load_s, result.full_build_s)
+    if history:
         daily = result.incremental_load_s + result.incremental_s
-        result.daily_ratio = round(daily / (result.load_s + result.full_build_s), 4)
+        result.daily_ratio = round(daily / history, 4)
     if result.full_build.get("run_results") and result.incremental_build.get("run_results"):
         result.incremental_build["models_vs_full"] = report.compare_builds(
             json.loads(Path(result.full_build["run_results"]).read_text()),
@@ -411,7 +413,7 @@ def _finish(result: BenchResult, out_path: Path) -> None:
             peak_memory_bytes=result.peak_memory_bytes,
             memory_limit_bytes=parse_size(memory_limit) if memory_limit else None,
             memory_limit_text=memory_limit,
-            load_and_full_build_s=_load_and_full_build(result.to_dict()),
+            load_and_full_build_s=_load_and_full_build(result.load_s, result.full_build_s),
             ten_million_load_and_full_build_s=_ten_million_run(out_path.parent),
         )
     )
@@ -427,16 +429,17 @@ def _finish(result: BenchResult, out_path: Path) -> None:
     print(render(result))
 
 
-def _load_and_full_build(saved: dict[str, Any]) -> float | None:
-    load, full = saved.get("load_s"), saved.get("full_build_s")
-    return load + full if load is not None and full is not None else None
+def _load_and_full_build(load_s: float | None, full_build_s: float | None) -> float | None:
+    """What the reference, the daily run and a 100M run are compared with."""
+    return load_s + full_build_s if load_s is not None and full_build_s is not None else None
 
 
 def _ten_million_run(out_dir: Path) -> float | None:
     """Load + full build of the 10M run saved beside this one (what a 100M run is compared with)."""
     saved = out_dir / f"bench_{report.TEN_MILLION}.json"
     try:
-        return _load_and_full_build(json.loads(saved.read_text()))
+        ten_million = json.loads(saved.read_text())
+        return _load_and_full_build(ten_million.get("load_s"), ten_million.get("full_build_s"))
     except (OSError, ValueError):
         return None
 
