@@ -138,11 +138,16 @@ class SparkWarehouse:
         return f"spark {self.directory}"
 
     def connect(self, read_only: bool = False) -> Any:
-        """An in-memory DuckDB connection whose views are the Spark tables (read only, whatever asked)."""
+        """An in-memory DuckDB connection whose views are the Spark tables (read only, whatever asked).
+        After a first load and before the first build there are raw tables only: the build's own checks
+        (landing freshness, what changed) read them."""
         import duckdb
 
-        if not self.tables_dir.is_dir():
-            raise UserError(f"no Spark tables in {self.tables_dir}: run `milestones build --target spark`")
+        if not self.tables_dir.is_dir() and not self.raw_dir.is_dir():
+            raise UserError(
+                f"no Spark tables in {self.directory}: run `milestones load` and `milestones build` "
+                "with --target spark"
+            )
         connection = duckdb.connect(":memory:", config=duckdb_config(PYTHON_MEMORY_SHARE))
         connection.execute("SET TimeZone = 'UTC'")
         connection.execute("SET enable_progress_bar = false")
@@ -329,7 +334,9 @@ def latest_record(warehouse: Warehouse, schema: str, table: str, order_by: str) 
     """The last row (by `order_by`) of a table `append_record` writes; None before the first one."""
     if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.exists():
         return None
-    if isinstance(warehouse, SparkWarehouse) and not warehouse.tables_dir.is_dir():
+    if isinstance(warehouse, SparkWarehouse) and not (
+        warehouse.tables_dir.is_dir() or warehouse.raw_dir.is_dir()
+    ):
         return None
     connection = warehouse.connect(read_only=True)
     try:

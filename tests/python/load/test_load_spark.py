@@ -178,3 +178,23 @@ def test_spark_target_from_the_cli(
     monkeypatch.setenv("MILESTONES_TARGET", "spark")
     assert main(["load", str(landing)]) == 0
     assert "skipped 6 (already loaded)" in capsys.readouterr().out
+
+
+def test_a_loaded_spark_warehouse_is_read_before_its_first_build(spark_dir: Path, landing: Path) -> None:
+    """`milestones build --target spark` after the first load: the build's own checks read the raw
+    tables (landing freshness, what changed) before any Spark table exists."""
+    from datetime import date
+
+    from milestones.build.freshness import source_freshness
+    from milestones.build.unchanged import current_inputs
+
+    with pytest.raises(UserError, match="run `milestones load` and `milestones build` with --target spark"):
+        warehouse.resolve("spark").connect()
+    load_directory(landing, target="spark")
+    assert not (spark_dir / "tables").exists()
+    with warehouse.resolve("spark").connect() as connection:
+        loaded = connection.execute("select count(*) from milestones_raw.events").fetchone()[0]
+    assert loaded == len(parquet_rows(spark_dir, "events")) > 0
+    assert {result.table for result in source_freshness("spark") or []} >= {"landing.events"}
+    inputs = current_inputs(date(2026, 9, 30), "spark")
+    assert inputs.last_load_id == max(row[0] for row in parquet_rows(spark_dir, "_loads"))
